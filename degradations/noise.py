@@ -1,0 +1,64 @@
+"""Signal-dependent Gaussian read-out noise (paper A.2).
+
+``σ(x) = k·x + b`` for ``x`` in [0, 255], floored at 0; the noise ``N(0, σ/255)`` is added
+in [0, 1] space, then the image is clipped. ``σ̄`` is the mean of ``σ/255`` over the
+image and ``s = σ̄ / 0.05 · 99 + 1`` (clipped to [1, 100]).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from degradations._ranges import check_range, uniform
+
+SIGMA_AT_FULL_SCORE = 0.05
+
+
+@dataclass(frozen=True)
+class NoiseConfig:
+    k: tuple[float, float] = (0.0, 0.3)
+    b: tuple[float, float] = (-20.0, 20.0)
+
+    def __post_init__(self) -> None:
+        check_range("noise.k", self.k, None, None)
+        check_range("noise.b", self.b, None, None)
+
+
+@dataclass(frozen=True)
+class NoiseParams:
+    k: float
+    b: float
+    seed: int  # the noise field's own seed, so `apply` is a pure function of its inputs
+
+
+def sample_params(rng: np.random.Generator, config: NoiseConfig = NoiseConfig()) -> NoiseParams:
+    k = uniform(rng, config.k)
+    b = uniform(rng, config.b)
+    return NoiseParams(k=k, b=b, seed=int(rng.integers(0, 2**63 - 1)))
+
+
+def sigma_map(image: np.ndarray, params: NoiseParams) -> np.ndarray:
+    """Per-pixel, per-channel ``σ/255``: ``max(k·x + b, 0)/255`` with ``x = 255·image``."""
+    sigma = image * np.float32(params.k)
+    sigma += np.float32(params.b / 255.0)
+    return np.maximum(sigma, np.float32(0.0), out=sigma)
+
+
+def apply(image: np.ndarray, params: NoiseParams, sigma: np.ndarray | None = None) -> np.ndarray:
+    if sigma is None:
+        sigma = sigma_map(image, params)
+    noise = np.random.default_rng(params.seed).standard_normal(image.shape, dtype=np.float32)
+    noise *= sigma
+    noise += image
+    return np.clip(noise, np.float32(0.0), np.float32(1.0), out=noise)
+
+
+def severity(sigma_mean: float) -> float:
+    """Noise score in [1, 100] from the mean normalised σ.
+
+    >>> severity(0.0), severity(0.025), severity(0.5)
+    (1.0, 50.5, 100.0)
+    """
+    return float(np.clip(sigma_mean / SIGMA_AT_FULL_SCORE * 99.0 + 1.0, 1.0, 100.0))

@@ -1,0 +1,5 @@
+"""The Reason phase: prompts and reasoner backends that turn a photo into a `rnr.Diagnosis`."""
+
+from reasoner.prompts import DIAGNOSIS_PROMPT, SCENE_PROMPT
+
+__all__ = ["DIAGNOSIS_PROMPT", "SCENE_PROMPT"]

@@ -1,0 +1,1 @@
+"""The Restore phase: restorer backends conditioned on a `rnr.Diagnosis`."""

@@ -1,0 +1,185 @@
+"""rnr-synth: turn clean photos into a degradation training set (HF datasets + SFT conversations).
+
+    rnr-synth --input DIR|GLOB|FILE|bundled --output DIR --num N --seed S [--size 512]
+              [--workers W] [--format hf|folder] [--fit crop|resize] [--depth DIR]
+              [--depth-kind depth|disparity] [--depth-model ID] [--captions FILE]
+              [--shard I/N] [--preview FILE.png] [--no-stages] [--strict]
+              [--config FILE.yaml] [key=value ...]
+    rnr-synth --merge SHARD_DIR [SHARD_DIR ...] --output DIR
+
+Crops: each sample is a random square window of its photo (side drawn between --size
+and the photo's shorter side) resized to --size; `--fit resize` takes the centred
+square instead. A photo smaller than --size is first upscaled (bicubic) to cover it,
+and its record says `"upscaled": true`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+PROG = "rnr-synth"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Synthesize fog, camera shake, rain and noise on clean photos, logging every parameter.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "Overrides set any degradation range or probability, e.g. fog.beta=[0.8,2.0] p_rain=0.3 "
+            "clean_share=0.2 (see configs/synth/default.yaml)."
+        ),
+    )
+    parser.add_argument("--input", nargs="+", metavar="PATH", help="photos: files, folders, globs, a datasets folder, or 'bundled'")
+    parser.add_argument("--output", required=True, metavar="DIR", help="folder to write (created; resumed if it holds this job)")
+    parser.add_argument("--num", type=int, metavar="N", help="number of samples in the whole job (all shards together)")
+    parser.add_argument("--seed", type=int, default=0, help="global seed; sample i is a pure function of (seed, i)")
+    parser.add_argument("--size", type=int, default=512, help="side of the square samples, in pixels (default 512)")
+    parser.add_argument("--fit", choices=("crop", "resize"), default="crop", help="random crop (default) or centred square")
+    parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1), help="processes (default: cores, max 4)")
+    parser.add_argument("--format", choices=("hf", "folder"), default="hf", help="datasets on disk (default) or PNGs + JSONL")
+    parser.add_argument("--depth", metavar="DIR", help="depth maps named like the photos (.npy, .png, .tif)")
+    parser.add_argument("--depth-kind", choices=("depth", "disparity"), default="depth", help="what --depth maps hold")
+    parser.add_argument("--depth-model", metavar="ID", help="a transformers depth-estimation model (folder or cached hub id)")
+    parser.add_argument("--captions", metavar="FILE", help='scene texts, JSONL of {"stem": ..., "text": ...}')
+    parser.add_argument("--shard", default="0/1", metavar="I/N", help="write only part I of N (merge them with --merge)")
+    parser.add_argument("--preview", metavar="FILE.png", help="write a contact sheet of the first samples")
+    parser.add_argument("--no-stages", dest="stages", action="store_false", help="do not store the image after each stage")
+    parser.add_argument("--strict", action="store_true", help="stop on unreadable inputs instead of skipping them")
+    parser.add_argument("--config", metavar="FILE.yaml", help="degradation config (probabilities and ranges)")
+    parser.add_argument("--merge", nargs="+", metavar="DIR", help="merge finished shards into --output")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides")
+    return parser
+
+
+def _parse_shard(text: str) -> tuple[int, int]:
+    from rnr.synth import SynthError
+
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise SynthError(f"--shard {text}: write I/N, e.g. 0/4") from None
+    return index, count
+
+
+def _say(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from degradations.compose import SynthConfig
+    from rnr import synth
+    from rnr.config import load_config
+    from rnr.imageio import write_image
+    from rnr.preview import contact_sheet
+
+    if args.merge:
+        rows, _ = synth.merge(args.merge, args.output)
+        print(f"{PROG}: merged {len(args.merge)} shards, {rows} samples, into {args.output}")
+        return 0
+    if not args.input or args.num is None:
+        raise synth.SynthError("--input and --num are required (or --merge to join shards)")
+
+    synth._quiet_datasets()
+    config = load_config(SynthConfig, args.config, args.overrides)
+    refs = synth.collect_inputs(args.input)
+    captions = synth.load_captions(args.captions)
+    if args.depth is not None and not Path(args.depth).is_dir():
+        raise synth.SynthError(f"--depth {args.depth}: not a folder")
+    if args.depth_model is not None:
+        try:
+            synth._depth_model(args.depth_model)  # fail now, not inside a worker
+        except ValueError as error:
+            raise synth.SynthError(str(error)) from None
+
+    valid, skipped = [], []
+    checks = synth.check_inputs(refs, args.workers)
+    for ref, problem in tqdm(checks, total=len(refs), desc="checking inputs", unit="img", disable=args.quiet, leave=False):
+        if problem is None:
+            valid.append(ref)
+        else:
+            _say(f"skipping {problem}")
+            skipped.append(problem)
+    if skipped and args.strict:
+        raise synth.SynthError(f"{len(skipped)} unreadable input(s) and --strict is set: fix or remove them")
+    if not valid:
+        raise synth.SynthError("none of the inputs is a readable image")
+    if args.depth is not None:
+        missing = [ref.stem for ref in valid if synth.depth_priors.find_depth_file(args.depth, ref.stem) is None]
+        for stem in missing[:5]:
+            _say(f"no depth map for {stem} in {args.depth}; its fog uses the next depth source")
+        if len(missing) > 5:
+            _say(f"... and {len(missing) - 5} more photos without a depth map")
+
+    job = synth.Job(
+        output=args.output,
+        inputs=tuple(valid),
+        num=args.num,
+        seed=args.seed,
+        size=args.size,
+        fit=args.fit,
+        format=args.format,
+        config=config,
+        depth_dir=args.depth,
+        depth_kind=args.depth_kind,
+        depth_model=args.depth_model,
+        captions=tuple(sorted(captions.items())),
+        stages=args.stages,
+        shard=_parse_shard(args.shard),
+    )
+    state = synth.prepare_output(job)
+    total = job.stop - job.start
+    made, elapsed = 0, 0.0
+    if state == "complete":
+        print(f"{PROG}: {args.output} already holds this dataset, complete; nothing to do")
+    else:
+        Path(args.output).mkdir(parents=True, exist_ok=True)
+        synth.write_manifest(job, complete=False, skipped=skipped)
+        done = sum(end - first for chunk_id, first, end in job.chunks() if chunk_id in synth.done_chunks(job))
+        if done:
+            _say(f"resuming: {done} of {total} samples already written")
+        started = time.perf_counter()
+        with tqdm(total=total, initial=done, desc=PROG, unit="sample", disable=args.quiet) as bar:
+            try:
+                made = synth.run_chunks(job, args.workers, bar.update)
+            except KeyboardInterrupt:
+                _say("interrupted; run the same command again to resume")
+                return 130
+        synth.finalize(job)
+        elapsed = time.perf_counter() - started
+        synth.write_manifest(job, complete=True, skipped=skipped, extra={"seconds": round(elapsed, 3)})
+    if skipped:
+        from rnr.imageio import atomic_write_text
+
+        atomic_write_text(Path(args.output) / "skipped.txt", "\n".join(skipped) + "\n")
+    if args.preview:
+        write_image(args.preview, contact_sheet(synth.preview_samples(job)))
+    if made:
+        rate = made / elapsed if elapsed > 0 else float("inf")
+        note = f"; skipped {len(skipped)} input(s), listed in {Path(args.output) / 'skipped.txt'}" if skipped else ""
+        print(f"{PROG}: wrote {total} samples to {args.output} ({args.format}) in {elapsed:.1f} s, {rate:.1f} samples/s{note}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from rnr.config import ConfigError
+    from rnr.imageio import ImageReadError
+    from rnr.synth import SynthError
+
+    try:
+        return run(args)
+    except (SynthError, ConfigError, ImageReadError) as error:
+        _say(f"error: {error}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

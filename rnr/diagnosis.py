@@ -1,0 +1,407 @@
+"""The `Diagnosis`: the one structured object every reasoner emits and every restorer reads.
+
+It mirrors the paper's structured chain of thought (appendix A.1): for each of fog,
+motion blur (shake), rain streaks and sensor noise, whether it is present, a severity
+in [1, 100] (0 when absent) and its physical parameters; then a short description of
+the clean scene. It renders to one canonical text (the reasoner's SFT target), parses
+back from text written by real models, and round-trips through JSON.
+
+Values are canonicalised on construction (rounded to the precision the text carries),
+so ``Diagnosis.parse(d.render()).diagnosis == d`` for every valid ``d``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+DEGRADATIONS = ("fog", "shake", "rain", "noise")
+MAX_SCENE_WORDS = 30
+
+# Decimals each parameter keeps; the render prints exactly this many, so parse(render) is exact.
+PARAM_DECIMALS: dict[str, dict[str, int]] = {
+    "fog": {"atmospheric_light": 3, "beta": 3, "t_mean": 3},
+    "shake": {"direction_deg": 1, "length_px": 2, "energy": 4, "kernel_size": 0},
+    "rain": {"density": 5, "slant_deg": 1, "length_px": 1, "width_px": 2, "opacity": 3},
+    "noise": {"k": 4, "b": 2, "sigma_mean": 4},
+}
+SEVERITY_DECIMALS = 1
+
+_PRESENCE_LABELS = {
+    "fog": "Fog degradation",
+    "shake": "Motion blur",
+    "rain": "Rain streaks",
+    "noise": "Gaussian noise",
+}
+_PARAM_LINE_LABELS = {"fog": "Fog", "shake": "Motion blur", "rain": "Rain streaks", "noise": "Gaussian noise"}
+# (text label, unit) per parameter, in render order.
+_PARAM_TEXT = {
+    "fog": {"atmospheric_light": ("atmospheric light", ""), "beta": ("beta", ""), "t_mean": ("mean transmission", "")},
+    "shake": {
+        "direction_deg": ("direction", " deg"),
+        "length_px": ("length", " px"),
+        "energy": ("energy", ""),
+        "kernel_size": ("kernel size", " px"),
+    },
+    "rain": {
+        "density": ("density", ""),
+        "slant_deg": ("slant", " deg"),
+        "length_px": ("length", " px"),
+        "width_px": ("width", " px"),
+        "opacity": ("opacity", ""),
+    },
+    "noise": {"k": ("k", ""), "b": ("b", ""), "sigma_mean": ("mean sigma", "")},
+}
+
+
+class DiagnosisError(ValueError):
+    """A value that cannot be part of a `Diagnosis`; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One degradation's verdict: presence, severity (0 absent, 1-100 present), parameters."""
+
+    present: bool = False
+    severity: float = 0.0
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """What `Diagnosis.parse` read, and a line for everything it could not read."""
+
+    diagnosis: "Diagnosis"
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Presence, severity and parameters of fog, shake, rain and noise, plus the clean scene.
+
+    >>> d = Diagnosis(fog=Finding(True, 55.93, {"beta": 1.7}), scene="A red kite over a beach")
+    >>> d.fog.severity
+    55.9
+    >>> Diagnosis.parse(d.render()).diagnosis == d
+    True
+    """
+
+    fog: Finding = field(default_factory=Finding)
+    shake: Finding = field(default_factory=Finding)
+    rain: Finding = field(default_factory=Finding)
+    noise: Finding = field(default_factory=Finding)
+    scene: str = ""
+
+    def __post_init__(self) -> None:
+        for name in DEGRADATIONS:
+            object.__setattr__(self, name, _canonical_finding(name, getattr(self, name)))
+        if not isinstance(self.scene, str):
+            raise DiagnosisError(f"scene must be a string, got {type(self.scene).__name__}")
+        scene = " ".join(self.scene.split())
+        if len(scene.split()) > MAX_SCENE_WORDS:
+            raise DiagnosisError(
+                f"scene has {len(scene.split())} words, the limit is {MAX_SCENE_WORDS}: "
+                "shorten it (rnr.diagnosis.clip_words does)"
+            )
+        object.__setattr__(self, "scene", scene)
+
+    # -- views ---------------------------------------------------------------------
+    def findings(self) -> dict[str, Finding]:
+        return {name: getattr(self, name) for name in DEGRADATIONS}
+
+    def severities(self) -> tuple[float, float, float, float]:
+        """Severity per degradation, in `DEGRADATIONS` order (the GRPO reward reads these)."""
+        return tuple(getattr(self, name).severity for name in DEGRADATIONS)  # type: ignore[return-value]
+
+    def present(self) -> tuple[str, ...]:
+        return tuple(name for name in DEGRADATIONS if getattr(self, name).present)
+
+    @property
+    def is_clean(self) -> bool:
+        return not self.present()
+
+    # -- text ----------------------------------------------------------------------
+    def render(self) -> str:
+        """The canonical text: presence lines, a parameters section, a clean-scene line."""
+        lines = []
+        for name in DEGRADATIONS:
+            finding = getattr(self, name)
+            verdict = "Yes" if finding.present else "No"
+            lines.append(f"{_PRESENCE_LABELS[name]}: {verdict} ({_fmt(finding.severity, SEVERITY_DECIMALS)}/100)")
+        param_lines = [_render_params(name, getattr(self, name).params) for name in DEGRADATIONS]
+        param_lines = [line for line in param_lines if line]
+        if param_lines:
+            lines.append("Parameters:")
+            lines.extend(param_lines)
+        else:
+            lines.append("Parameters: none")
+        lines.append(f"Clean scene: {self.scene}".rstrip())
+        return "\n".join(lines)
+
+    @classmethod
+    def parse(cls, text: str) -> ParseResult:
+        """Read a diagnosis from model output; never raises, reports what it could not read."""
+        return _parse(text)
+
+    @classmethod
+    def from_text(cls, text: str) -> "Diagnosis":
+        """Strict parse: raise `DiagnosisError` listing every problem."""
+        result = _parse(text)
+        if result.problems:
+            raise DiagnosisError("could not read the diagnosis: " + "; ".join(result.problems))
+        return result.diagnosis
+
+    # -- JSON ----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in DEGRADATIONS:
+            finding = getattr(self, name)
+            params = {k: list(v) if isinstance(v, tuple) else v for k, v in finding.params.items()}
+            out[name] = {"present": finding.present, "severity": finding.severity, "params": params}
+        out["scene"] = self.scene
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Diagnosis":
+        unknown = set(data) - set(DEGRADATIONS) - {"scene"}
+        if unknown:
+            raise DiagnosisError(f"unknown diagnosis keys {sorted(unknown)}; expected {list(DEGRADATIONS)} and 'scene'")
+        kwargs: dict[str, Any] = {"scene": data.get("scene", "") or ""}
+        for name in DEGRADATIONS:
+            entry = data.get(name) or {}
+            bad = set(entry) - {"present", "severity", "params"}
+            if bad:
+                raise DiagnosisError(f"{name}: unknown keys {sorted(bad)}; expected present, severity, params")
+            kwargs[name] = Finding(bool(entry.get("present", False)), entry.get("severity", 0.0), entry.get("params") or {})
+        return cls(**kwargs)
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Diagnosis":
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any], scene: str | None = None) -> "Diagnosis":
+        """The ground-truth diagnosis of a synthesized sample (an `rnr-synth` record)."""
+        kwargs: dict[str, Any] = {"scene": clip_words(record.get("scene", "") if scene is None else scene)}
+        for name in DEGRADATIONS:
+            entry = record[name]
+            if entry["present"]:
+                params = {k: entry["params"][k] for k in PARAM_DECIMALS[name]}
+                kwargs[name] = Finding(True, entry["severity"], params)
+        return cls(**kwargs)
+
+
+def clip_words(text: str, limit: int = MAX_SCENE_WORDS) -> str:
+    """Whitespace-normalised `text`, cut to its first `limit` words."""
+    return " ".join(text.split()[:limit])
+
+
+# --- canonicalisation --------------------------------------------------------------
+def _fmt(value: float, decimals: int) -> str:
+    return f"{value:.{decimals}f}"
+
+
+def _finite(name: str, key: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DiagnosisError(f"{name}.{key} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise DiagnosisError(f"{name}.{key} must be finite, got {value!r}")
+    return number
+
+
+def _canonical_param(name: str, key: str, value: Any) -> Any:
+    decimals = PARAM_DECIMALS[name][key]
+    if key == "atmospheric_light":
+        if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 3:
+            raise DiagnosisError(f"{name}.atmospheric_light must be 3 numbers [r, g, b], got {value!r}")
+        return tuple(round(_finite(name, key, v), decimals) for v in value)
+    if decimals == 0:
+        return int(round(_finite(name, key, value)))
+    return round(_finite(name, key, value), decimals)
+
+
+def _canonical_finding(name: str, finding: Finding) -> Finding:
+    if not isinstance(finding, Finding):
+        raise DiagnosisError(f"{name} must be a Finding, got {type(finding).__name__}")
+    severity = round(_finite(name, "severity", finding.severity), SEVERITY_DECIMALS)
+    params = dict(finding.params)
+    unknown = set(params) - set(PARAM_DECIMALS[name])
+    if unknown:
+        raise DiagnosisError(f"{name}: unknown parameters {sorted(unknown)}; known: {list(PARAM_DECIMALS[name])}")
+    if not finding.present:
+        if severity != 0 or params:
+            raise DiagnosisError(f"{name} is absent, so its severity must be 0 and it has no params (got {severity}, {params})")
+        return Finding(False, 0.0, {})
+    if not 1 <= severity <= 100:
+        raise DiagnosisError(f"{name} is present, so its severity must be in [1, 100], got {severity}")
+    ordered = {key: _canonical_param(name, key, params[key]) for key in PARAM_DECIMALS[name] if key in params}
+    return Finding(True, severity, ordered)
+
+
+def _render_params(name: str, params: Mapping[str, Any]) -> str:
+    if not params:
+        return ""
+    parts = []
+    for key, (label, unit) in _PARAM_TEXT[name].items():
+        if key not in params:
+            continue
+        decimals = PARAM_DECIMALS[name][key]
+        value = params[key]
+        if isinstance(value, tuple):
+            text = "[" + ", ".join(_fmt(v, decimals) for v in value) + "]"
+        else:
+            text = _fmt(value, decimals)
+        parts.append(f"{label} {text}{unit}")
+    return f"- {_PARAM_LINE_LABELS[name]}: " + ", ".join(parts)
+
+
+# --- parsing -----------------------------------------------------------------------
+_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_LABEL_PATTERNS = {
+    "fog": r"fog(?:\s+degradation)?|haze",
+    "shake": r"motion\s+blur|camera\s+shake|shake|blur",
+    "rain": r"rain(?:\s+streaks?)?",
+    "noise": r"(?:gaussian\s+|sensor\s+|read-?out\s+)?noise",
+}
+_BULLET = r"^\s*(?:[-*•]|\d+[.)])?\s*"
+_LINE_START = {
+    name: re.compile(_BULLET + r"(?:" + pattern + r")\b[^:\n]{0,40}:\s*(?P<rest>.*)$", re.I)
+    for name, pattern in _LABEL_PATTERNS.items()
+}
+_VERDICT = re.compile(r"^(?P<verdict>yes|no|present|absent|true|false|none|detected|not\s+detected)\b(?P<rest>.*)$", re.I)
+_SEVERITY = re.compile(r"(" + _NUM + r")\s*(?:/\s*100|%)?")
+_SCENE = re.compile(_BULLET + r"(?:clean\s+scene|scene)(?:\s+description)?\s*:\s*(?P<rest>.*)$", re.I)
+_PARAMS_HEADER = re.compile(_BULLET + r"(?:detailed\s+)?(?:degradation\s+)?parameters\b[^:\n]*:?\s*(?P<rest>.*)$", re.I)
+_PARAM_ALIASES = {
+    "fog": {
+        "atmospheric_light": r"atmospheric[\s_]+light|airlight|air\s+light",
+        "beta": r"beta|β|scattering(?:\s+coefficient)?",
+        "t_mean": r"mean\s+transmission|t_mean|transmission(?:\s+mean)?",
+    },
+    "shake": {
+        "direction_deg": r"direction(?:_deg)?|angle",
+        "length_px": r"(?:effective\s+)?length(?:_px)?",
+        "energy": r"energy",
+        "kernel_size": r"kernel[\s_]+size|size",
+    },
+    "rain": {
+        "density": r"density",
+        "slant_deg": r"slant(?:_deg)?|angle",
+        "length_px": r"length(?:_px)?",
+        "width_px": r"width(?:_px)?",
+        "opacity": r"opacity|alpha",
+    },
+    "noise": {"k": r"k", "b": r"b", "sigma_mean": r"mean\s+sigma|sigma_mean|σ̄|sigma"},
+}
+_VECTOR = r"[\[(]\s*(" + _NUM + r")\s*,\s*(" + _NUM + r")\s*,\s*(" + _NUM + r")\s*[\])]"
+
+
+def _strip_chatter(text: str) -> str:
+    text = re.sub(r"<think>.*?</think>", "", text, flags=re.S | re.I)
+    if "</think>" in text.lower():  # thinking templates often put the opening tag in the prompt
+        text = re.split(r"</think>", text, flags=re.I)[-1]
+    text = re.sub(r"<think>.*", "", text, flags=re.S | re.I)
+    return text.replace("**", "").replace("__", "")
+
+
+def _read_params(name: str, rest: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, alias in _PARAM_ALIASES[name].items():
+        head = r"(?<![A-Za-z_])(?:" + alias + r")(?![A-Za-z_])\s*(?:[:=]|is)?\s*"
+        if key == "atmospheric_light":
+            match = re.search(head + _VECTOR, rest, re.I)
+            if match:
+                found[key] = tuple(float(match.group(i)) for i in (1, 2, 3))
+            continue
+        match = re.search(head + "(" + _NUM + ")", rest, re.I)
+        if match:
+            found[key] = float(match.group(1))
+    return found
+
+
+def _parse(text: str) -> ParseResult:
+    problems: list[str] = []
+    if not isinstance(text, str):
+        return ParseResult(Diagnosis(), (f"expected text, got {type(text).__name__}",))
+    lines = _strip_chatter(text).splitlines()
+    verdicts: dict[str, tuple[bool, float | None]] = {}
+    params: dict[str, dict[str, Any]] = {}
+    scene: str | None = None
+    for index, line in enumerate(lines):
+        if scene is None and (match := _SCENE.match(line)):
+            rest = match.group("rest").strip()
+            if not rest:  # some models put the description on the next line
+                rest = next((n.strip() for n in lines[index + 1 :] if n.strip()), "")
+            scene = rest
+            continue
+        if _PARAMS_HEADER.match(line) and not _starts_with_label(line):
+            continue
+        for name, pattern in _LINE_START.items():
+            match = pattern.match(line)
+            if not match:
+                continue
+            rest = match.group("rest")
+            verdict = _VERDICT.match(rest.strip())
+            if verdict:  # a parameter line never starts with yes/no, so order does not matter
+                if name not in verdicts:
+                    verdicts[name] = _read_verdict(verdict)
+            elif name not in params:
+                params[name] = _read_params(name, rest)
+            break
+
+    findings: dict[str, Finding] = {}
+    for name in DEGRADATIONS:
+        findings[name] = _finding_from_parts(name, verdicts.get(name), params.get(name, {}), problems)
+    if scene is None:
+        problems.append("no clean-scene line (e.g. 'Clean scene: ...'); scene left empty")
+        scene = ""
+    words = scene.split()
+    if len(words) > MAX_SCENE_WORDS:
+        problems.append(f"scene has {len(words)} words; kept the first {MAX_SCENE_WORDS}")
+    return ParseResult(Diagnosis(**findings, scene=clip_words(scene)), tuple(problems))
+
+
+def _starts_with_label(line: str) -> bool:
+    return any(pattern.match(line) for pattern in _LINE_START.values())
+
+
+def _read_verdict(match: re.Match) -> tuple[bool, float | None]:
+    present = match.group("verdict").lower() in ("yes", "present", "true", "detected")
+    number = _SEVERITY.search(match.group("rest"))
+    return present, float(number.group(1)) if number else None
+
+
+def _finding_from_parts(name: str, verdict, raw_params: dict[str, Any], problems: list[str]) -> Finding:
+    label = _PRESENCE_LABELS[name]
+    if verdict is None:
+        problems.append(f"{name}: no presence line (e.g. '{label}: Yes (55.9/100)'); assumed absent")
+        return Finding()
+    present, severity = verdict
+    if not present:
+        if severity not in (None, 0.0):
+            problems.append(f"{name}: marked absent but scored {severity}; kept absent")
+        if raw_params:
+            problems.append(f"{name}: parameters given for an absent degradation; ignored")
+        return Finding()
+    if severity is None:
+        problems.append(f"{name}: present but no severity score; assumed 50")
+        severity = 50.0
+    elif not 1 <= severity <= 100:
+        problems.append(f"{name}: severity {severity} outside [1, 100]; clipped")
+        severity = min(max(severity, 1.0), 100.0)
+    missing = [key for key in PARAM_DECIMALS[name] if key not in raw_params]
+    if missing:
+        problems.append(f"{name}: missing parameter(s) {', '.join(missing)}")
+    return Finding(True, severity, raw_params)

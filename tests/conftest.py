@@ -1,0 +1,35 @@
+"""Shared fixtures. Everything runs offline on a CPU: the hub is switched off before any import."""
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from rnr import BUNDLED_PHOTOS  # noqa: E402
+from rnr.imageio import read_image  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def photo() -> np.ndarray:
+    """A real 128x128 crop of a bundled photo, float32 RGB quantised to 8 bits."""
+    image = read_image(BUNDLED_PHOTOS / "plasma-kite.jpg")[200:328, 300:428]
+    return np.round(image * 255).astype(np.float32) / 255
+
+
+@pytest.fixture
+def photo_dir(tmp_path: Path) -> Path:
+    """Three small real photos (PNG) in a folder."""
+    import cv2
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("mate-aqua", "plasma-kite", "mate-storm"):
+        image = cv2.imread(str(BUNDLED_PHOTOS / f"{name}.jpg"))
+        cv2.imwrite(str(folder / f"{name}.png"), cv2.resize(image, (160, 96), interpolation=cv2.INTER_AREA))
+    return folder

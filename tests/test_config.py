@@ -1,0 +1,46 @@
+"""Config: dataclass defaults → YAML → key=value overrides, unknown keys refused."""
+
+import pytest
+
+from degradations.compose import SynthConfig
+from rnr.config import ConfigError, load_config, to_dict
+
+
+def test_defaults_yaml_then_overrides(tmp_path):
+    path = tmp_path / "synth.yaml"
+    path.write_text("p_fog: 0.9\nfog:\n  beta: [1.0, 2.0]\n")
+    config = load_config(SynthConfig, path, ["fog.beta=[1.5, 2.5]", "p_rain=0.1"])
+    assert config.p_fog == 0.9 and config.p_rain == 0.1
+    assert config.fog.beta == (1.5, 2.5)  # YAML lists become the tuples the dataclass declares
+    assert config.shake == SynthConfig().shake
+    assert to_dict(config)["fog"]["beta"] == [1.5, 2.5]
+
+
+def test_the_shipped_default_config_is_the_dataclass_default():
+    from pathlib import Path
+
+    shipped = Path(__file__).resolve().parents[1] / "configs" / "synth" / "default.yaml"
+    assert load_config(SynthConfig, shipped) == SynthConfig()
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["p_fgo=0.3"], r"unknown config key\(s\) p_fgo; known keys: p_fog"),
+        (["fog.bta=[1,2]"], r"unknown config key\(s\) fog.bta"),
+        (["fog=3"], "fog is a section"),
+        (["beta"], "not key=value"),
+        (["fog.beta=[3, 1]"], "low 3 is above high 1"),
+    ],
+)
+def test_bad_configs_name_the_key(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(SynthConfig, None, overrides)
+
+
+def test_unreadable_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read config"):
+        load_config(SynthConfig, tmp_path / "missing.yaml")
+    (tmp_path / "bad.yaml").write_text("p_fog: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(SynthConfig, tmp_path / "bad.yaml")

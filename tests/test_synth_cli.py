@@ -1,0 +1,267 @@
+"""rnr-synth end to end, into temporary folders, as a user runs it."""
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from datasets import Image as ImageFeature
+from datasets import load_from_disk
+from PIL import Image
+
+from degradations import replay
+from rnr import Diagnosis
+from rnr.cli.synth import main
+from rnr.imageio import decode_image, read_image, to_uint8
+
+
+def synth(*args: str) -> int:
+    return main(["--quiet", "--workers", "1", "--size", "64", *args])
+
+
+def raw_rows(folder: Path) -> list[dict]:
+    """Rows with undecoded image bytes, for byte-level comparisons."""
+    dataset = load_from_disk(str(folder))
+    for column in ("clean", "degraded", "after_fog", "after_shake", "after_rain", "after_noise"):
+        dataset = dataset.cast_column(column, ImageFeature(decode=False))
+    return [{k: v for k, v in row.items() if k != "images"} for row in dataset]
+
+
+def test_hf_dataset_columns_types_and_diagnosis(tmp_path, photo_dir):
+    out = tmp_path / "set"
+    assert synth("--input", str(photo_dir), "--output", str(out), "--num", "12", "--seed", "3") == 0
+    dataset = load_from_disk(str(out))
+    assert len(dataset) == 12
+    features = dataset.features
+    assert isinstance(features["clean"], ImageFeature) and isinstance(features["degraded"], ImageFeature)
+    assert features["fog_severity"].dtype == "float64" and features["shake_kernel_size"].dtype == "int32"
+    row = dataset[5]
+    assert row["clean"].size == (64, 64) and row["degraded"].size == (64, 64)
+    assert row["images"][0].size == (64, 64)
+    assert row["prompt"][0]["role"] == "user" and "severity score" in row["prompt"][0]["content"]
+    assert row["completion"] == [{"role": "assistant", "content": row["diagnosis"]}]
+    for row in dataset:
+        record = json.loads(row["record"])
+        parsed = Diagnosis.parse(row["diagnosis"])
+        assert parsed.ok, parsed.problems
+        assert parsed.diagnosis == Diagnosis.from_record(record)
+        for name in ("fog", "shake", "rain", "noise"):
+            assert row[f"{name}_present"] == record[name]["present"]
+            assert row[f"{name}_severity"] == record[name]["severity"]
+            assert (row[f"after_{name}"] is not None) == record[name]["present"]
+        assert row["is_clean"] == (not any(record[n]["present"] for n in ("fog", "shake", "rain", "noise")))
+    # the stored images replay bit for bit from the stored clean image and record
+    for row in raw_rows(out):
+        rebuilt = replay(decode_image(row["clean"]["bytes"]), json.loads(row["record"]))
+        np.testing.assert_array_equal(to_uint8(rebuilt.degraded), to_uint8(decode_image(row["degraded"]["bytes"])))
+    manifest = json.loads((out / "rnr-synth.json").read_text())
+    assert manifest["complete"] and manifest["job"]["num"] == 12 and not (out / ".parts").exists()
+
+
+def test_folder_format_writes_pngs_records_and_conversations(tmp_path, photo_dir):
+    out = tmp_path / "set"
+    assert synth("--input", str(photo_dir), "--output", str(out), "--num", "5", "--format", "folder") == 0
+    records = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
+    conversations = [json.loads(line) for line in (out / "sft.jsonl").read_text().splitlines()]
+    assert [r["index"] for r in records] == list(range(5)) and len(conversations) == 5
+    for record, chat in zip(records, conversations):
+        assert chat["images"] == [record["files"]["degraded"]]
+        assert chat["completion"][0]["content"] == record["diagnosis"]
+        assert all((out / path).is_file() for path in record["files"].values())
+        clean = read_image(out / record["files"]["clean"])
+        np.testing.assert_array_equal(
+            to_uint8(replay(clean, record).degraded), to_uint8(read_image(out / record["files"]["degraded"]))
+        )
+
+
+def test_same_command_same_bytes_whatever_the_worker_count(tmp_path, photo_dir):
+    common = ["--input", str(photo_dir), "--num", "6", "--seed", "9"]
+    assert synth(*common, "--output", str(tmp_path / "one")) == 0
+    assert main(["--quiet", "--workers", "2", "--size", "64", *common, "--output", str(tmp_path / "two")]) == 0
+    assert raw_rows(tmp_path / "one") == raw_rows(tmp_path / "two")
+    assert synth(*common[:-1], "10", "--output", str(tmp_path / "other")) == 0
+    assert raw_rows(tmp_path / "other")[0]["degraded"] != raw_rows(tmp_path / "one")[0]["degraded"]
+    rows = raw_rows(tmp_path / "one")
+    assert len({row["degraded"]["bytes"] for row in rows}) == len(rows)  # different index, different sample
+
+
+def test_shards_are_disjoint_and_merge_into_the_unsharded_dataset(tmp_path, photo_dir):
+    common = ["--input", str(photo_dir), "--num", "7", "--seed", "1"]
+    assert synth(*common, "--output", str(tmp_path / "whole")) == 0
+    for shard in ("0/3", "1/3", "2/3"):
+        assert synth(*common, "--shard", shard, "--output", str(tmp_path / f"part{shard[0]}")) == 0
+    sizes = [len(load_from_disk(str(tmp_path / f"part{i}"))) for i in range(3)]
+    assert sizes == [2, 2, 3]
+    parts = [str(tmp_path / f"part{i}") for i in (2, 0, 1)]  # any order
+    assert main(["--merge", *parts, "--output", str(tmp_path / "merged")]) == 0
+    assert raw_rows(tmp_path / "merged") == raw_rows(tmp_path / "whole")
+    # the merge is the same dataset: rerunning the unsharded job on it has nothing to do
+    assert synth(*common, "--output", str(tmp_path / "merged")) == 0
+    assert main(["--merge", parts[0], parts[0], "--output", str(tmp_path / "twice")]) == 2
+
+
+def test_a_killed_run_resumes_and_matches_an_uninterrupted_one(tmp_path, photo_dir, monkeypatch, capsys):
+    import rnr.synth
+
+    common = ["--input", str(photo_dir), "--num", "9", "--seed", "4"]
+    out = tmp_path / "resumed"
+    real = rnr.synth.write_chunk
+    calls = {"n": 0}
+
+    def dies_on_the_fourth_chunk(job, chunk):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            (Path(job.output) / ".parts" / ".tmp-chunk-99999-1").mkdir()  # a half-written chunk left behind
+            raise KeyboardInterrupt
+        return real(job, chunk)
+
+    monkeypatch.setattr(rnr.synth, "write_chunk", dies_on_the_fourth_chunk)
+    assert synth(*common, "--output", str(out)) == 130
+    assert "run the same command again to resume" in capsys.readouterr().err
+    assert not json.loads((out / "rnr-synth.json").read_text())["complete"]
+    assert not (out / "state.json").exists()  # no half dataset pretending to be whole
+    monkeypatch.setattr(rnr.synth, "write_chunk", real)
+    assert synth(*common, "--output", str(out)) == 0
+    assert "resuming: 3 of 9 samples already written" in capsys.readouterr().err
+    assert synth(*common, "--output", str(tmp_path / "fresh")) == 0
+    assert raw_rows(out) == raw_rows(tmp_path / "fresh")
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+    assert synth(*common, "--output", str(out)) == 0
+    assert "nothing to do" in capsys.readouterr().out
+
+
+def test_an_output_holding_something_else_is_refused_and_left_intact(tmp_path, photo_dir, capsys):
+    out = tmp_path / "set"
+    assert synth("--input", str(photo_dir), "--output", str(out), "--num", "3") == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert synth("--input", str(photo_dir), "--output", str(out), "--num", "3", "--seed", "5") == 2
+    err = capsys.readouterr().err
+    assert "already holds a different dataset (differs in: seed)" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("precious")
+    assert synth("--input", str(photo_dir), "--output", str(foreign), "--num", "3") == 2
+    assert "is not empty and holds no rnr-synth dataset" in capsys.readouterr().err
+    assert [p.name for p in foreign.iterdir()] == ["thesis.tex"]
+
+
+def _write_awkward_inputs(folder: Path) -> dict[str, str]:
+    """Every kind of file a real photo folder holds; returns the bad ones and why they fail."""
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 255, (80, 96, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(folder / "good.png")
+    Image.fromarray(pixels[..., 0]).save(folder / "grey.png")
+    Image.fromarray(np.dstack([pixels, np.full((80, 96), 200, np.uint8)]), "RGBA").save(folder / "alpha.png")
+    cv2.imwrite(str(folder / "deep16.png"), (pixels.astype(np.uint16) * 257))
+    rotated = Image.fromarray(pixels)
+    exif = rotated.getexif()
+    exif[0x0112] = 6
+    rotated.save(folder / "rotated.jpg", exif=exif)
+    Image.fromarray(pixels[:20, :30]).save(folder / "small.png")  # smaller than --size: upscaled
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    (folder / "truncated.png").write_bytes(buffer.getvalue()[:300])
+    (folder / "readme.jpg").write_text("this is not a picture")
+    (folder / "empty.png").write_bytes(b"")
+    return {"truncated.png": "damaged or truncated", "readme.jpg": "not an image", "empty.png": "not an image"}
+
+
+def test_bad_inputs_are_skipped_by_name_and_listed(tmp_path, capsys):
+    bad = _write_awkward_inputs(tmp_path / "in")
+    out = tmp_path / "set"
+    assert synth("--input", str(tmp_path / "in"), "--output", str(out), "--num", "12", "--format", "folder") == 0
+    err = capsys.readouterr().err
+    for name, why in bad.items():
+        assert f"skipping {tmp_path / 'in' / name}: {why}" in err
+    skipped = (out / "skipped.txt").read_text().splitlines()
+    assert len(skipped) == 3 and all(any(name in line for line in skipped) for name in bad)
+    assert len(json.loads((out / "rnr-synth.json").read_text())["skipped"]) == 3
+    records = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
+    by_stem = {r["stem"]: r for r in records}
+    assert set(by_stem) == {"good", "grey", "alpha", "deep16", "rotated", "small"}
+    assert by_stem["small"]["upscaled"] is True and by_stem["good"]["upscaled"] is False
+    assert by_stem["rotated"]["source_size"] == [80, 96]  # EXIF orientation 6 turned 96x80 upright
+    grey = read_image(out / by_stem["grey"]["files"]["clean"])
+    np.testing.assert_array_equal(grey[..., 0], grey[..., 1])
+
+
+def test_strict_makes_bad_inputs_fatal_before_anything_is_written(tmp_path, capsys):
+    _write_awkward_inputs(tmp_path / "in")
+    out = tmp_path / "set"
+    assert synth("--input", str(tmp_path / "in"), "--output", str(out), "--num", "4", "--strict") == 2
+    assert "3 unreadable input(s) and --strict is set" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_globs_captions_preview_and_overrides(tmp_path, photo_dir):
+    captions = tmp_path / "captions.jsonl"
+    captions.write_text(
+        json.dumps({"stem": "plasma-kite", "text": "A kite in a blue sky"}) + "\n" + json.dumps({"mate-aqua": "Water"}) + "\n"
+    )
+    out, preview = tmp_path / "set", tmp_path / "sheet.png"
+    code = synth(
+        "--input", str(photo_dir / "plasma-*.png"), str(photo_dir / "mate-aqua.png"), "--output", str(out),
+        "--num", "4", "--captions", str(captions), "--preview", str(preview), "p_fog=1", "clean_share=0",
+    )
+    assert code == 0
+    dataset = load_from_disk(str(out))
+    scenes = {json.loads(r)["stem"]: s for r, s in zip(dataset["record"], dataset["scene"])}
+    assert scenes == {"plasma-kite": "A kite in a blue sky", "mate-aqua": "Water"}
+    assert all(d.endswith(f"Clean scene: {s}") for d, s in zip(dataset["diagnosis"], dataset["scene"]))
+    assert all(dataset["fog_present"])
+    sheet = read_image(preview)
+    assert sheet.shape == (4 * (160 + 18) + 3 * 4, 5 * 160 + 4 * 4, 3)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--num", "0"], "--num must be at least 1"),
+        (["--num", "2", "p_fgo=1"], "unknown config key(s) p_fgo"),
+        (["--num", "2", "--shard", "3/2"], "--shard 3/2: write I/N"),
+        (["--num", "2", "--shard", "x"], "--shard x: write I/N"),
+    ],
+)
+def test_bad_options_get_one_clear_line(tmp_path, photo_dir, capsys, args, message):
+    assert synth("--input", str(photo_dir), "--output", str(tmp_path / "o"), *args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and err[0].startswith("rnr-synth: error:")
+
+
+def test_missing_inputs_are_named(tmp_path, capsys):
+    assert synth("--input", str(tmp_path / "nowhere" / "*.png"), "--output", str(tmp_path / "o"), "--num", "1") == 2
+    assert "no such file or folder, and no file matches it as a glob" in capsys.readouterr().err
+
+
+def test_a_datasets_folder_is_an_input_and_its_depth_column_is_used(tmp_path, photo_dir):
+    from datasets import Dataset, Features, Value
+
+    buffer = io.BytesIO()
+    Image.open(photo_dir / "plasma-kite.png").save(buffer, format="PNG")
+    ramp = (np.tile(np.linspace(0, 65535, 160), (96, 1))).astype(np.uint16)
+    ok, depth_png = cv2.imencode(".png", ramp)
+    features = Features({"image": ImageFeature(), "depth": ImageFeature(), "stem": Value("string")})
+    Dataset.from_list(
+        [{"image": {"bytes": buffer.getvalue(), "path": None}, "depth": {"bytes": depth_png.tobytes(), "path": None}, "stem": "kite"}],
+        features=features,
+    ).save_to_disk(str(tmp_path / "ds"))
+    out = tmp_path / "set"
+    assert synth("--input", str(tmp_path / "ds"), "--output", str(out), "--num", "2", "p_fog=1", "clean_share=0") == 0
+    dataset = load_from_disk(str(out))
+    assert dataset["depth_source"] == ["column:depth"] * 2
+    assert [json.loads(r)["stem"] for r in dataset["record"]] == ["kite", "kite"]
+
+
+def test_console_scripts_are_installed():
+    bindir = Path(sys.executable).parent
+    result = subprocess.run([bindir / "rnr-synth", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "--depth-model" in result.stdout
+    for command in ("rnr-train", "rnr-restore", "rnr-eval"):
+        result = subprocess.run([bindir / command], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2 and "not yet available" in result.stderr
