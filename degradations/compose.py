@@ -51,7 +51,7 @@ class Plan:
     """What to apply: each degradation's parameters, or None when absent."""
 
     fog: fog.FogParams | None = None
-    shake: np.ndarray | None = None  # the kernel
+    shake: shake.ShakeParams | None = None
     rain: rain.RainParams | None = None
     noise: noise.NoiseParams | None = None
 
@@ -74,11 +74,11 @@ def plan(rng: np.random.Generator, config: SynthConfig = SynthConfig()) -> Plan:
     while not flags.any():  # conditioned on "not clean": redraw rather than add clean samples
         flags = rng.random(4) < probabilities
     fog_params = fog.sample_params(rng, config.fog) if flags[0] else None
-    kernel = shake.sample_kernel(rng, config.shake) if flags[1] else None
+    shake_params = shake.sample_params(rng, config.shake) if flags[1] else None
     light = fog_params.atmospheric_light if fog_params else None
     rain_params = rain.sample_params(rng, config.rain, light) if flags[2] else None
     noise_params = noise.sample_params(rng, config.noise) if flags[3] else None
-    return Plan(fog=fog_params, shake=kernel, rain=rain_params, noise=noise_params)
+    return Plan(fog=fog_params, shake=shake_params, rain=rain_params, noise=noise_params)
 
 
 def synthesize(
@@ -113,7 +113,7 @@ def apply_plan(
         record["fog"] = _absent(depth_source=None)
 
     if the_plan.shake is not None:
-        stats = shake.kernel_stats(the_plan.shake)
+        stats = shake.kernel_stats(the_plan.shake.kernel)
         image = stages["shake"] = shake.apply(image, the_plan.shake)
         params = {
             "direction_deg": stats.direction_deg,
@@ -121,7 +121,7 @@ def apply_plan(
             "energy": stats.energy,
             "kernel_size": stats.kernel_size,
             "r_rms": stats.r_rms,
-            "kernel": the_plan.shake.tolist(),
+            "kernel": the_plan.shake.kernel.tolist(),
         }
         record["shake"] = _present(shake.severity(stats.r_rms, stats.kernel_size), params)
     else:
@@ -151,12 +151,12 @@ def apply_plan(
 
 def plan_from_record(record: Mapping[str, Any]) -> Plan:
     """The plan a record was made from (the inverse of what `apply_plan` logs)."""
-    fog_params = shake_kernel = rain_params = noise_params = None
+    fog_params = shake_params = rain_params = noise_params = None
     if record["fog"]["present"]:
         p = record["fog"]["params"]
         fog_params = fog.FogParams(atmospheric_light=tuple(p["atmospheric_light"]), beta=p["beta"])
     if record["shake"]["present"]:
-        shake_kernel = np.asarray(record["shake"]["params"]["kernel"], np.float32)
+        shake_params = shake.ShakeParams(np.asarray(record["shake"]["params"]["kernel"], np.float32))
     if record["rain"]["present"]:
         p = record["rain"]["params"]
         rain_params = rain.RainParams(
@@ -165,7 +165,7 @@ def plan_from_record(record: Mapping[str, Any]) -> Plan:
     if record["noise"]["present"]:
         p = record["noise"]["params"]
         noise_params = noise.NoiseParams(k=p["k"], b=p["b"], seed=int(p["seed"]))
-    return Plan(fog=fog_params, shake=shake_kernel, rain=rain_params, noise=noise_params)
+    return Plan(fog=fog_params, shake=shake_params, rain=rain_params, noise=noise_params)
 
 
 def replay(clean: np.ndarray, record: Mapping[str, Any], depth: DepthInput = None) -> Sample:

@@ -38,6 +38,11 @@ class ShakeConfig:
         check_range("shake.temporal_sigma", self.temporal_sigma, 1e-3, None)
 
 
+@dataclass(frozen=True, eq=False)
+class ShakeParams:
+    kernel: np.ndarray  # float32, odd square, sums to 1; everything else is read off it
+
+
 @dataclass(frozen=True)
 class KernelStats:
     direction_deg: float
@@ -47,8 +52,8 @@ class KernelStats:
     r_rms: float
 
 
-def sample_kernel(rng: np.random.Generator, config: ShakeConfig = ShakeConfig()) -> np.ndarray:
-    """A normalised float32 shake kernel of odd size."""
+def sample_params(rng: np.random.Generator, config: ShakeConfig = ShakeConfig()) -> ShakeParams:
+    """A random-walk shake kernel: normalised, float32, of odd size."""
     low, high = config.kernel_size
     sizes = np.arange(low | 1, high + 1, 2)  # odd sizes only, so the kernel has a centre pixel
     size = int(rng.choice(sizes)) if len(sizes) else int(low | 1)
@@ -63,7 +68,7 @@ def sample_kernel(rng: np.random.Generator, config: ShakeConfig = ShakeConfig())
     radius = np.sqrt((points**2).sum(1)).max()
     if radius > 0:
         points *= uniform(rng, config.fill) * (size - 1) / 2 / radius
-    return _splat(points + (size - 1) / 2, weights, size)
+    return ShakeParams(kernel=_splat(points + (size - 1) / 2, weights, size))
 
 
 def _splat(points: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
@@ -101,10 +106,26 @@ def kernel_stats(kernel: np.ndarray) -> KernelStats:
     )
 
 
-def apply(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+def apply(image: np.ndarray, params: ShakeParams) -> np.ndarray:
     """Convolve (not correlate: the kernel is flipped for cv2) with reflected borders."""
-    flipped = np.ascontiguousarray(kernel[::-1, ::-1])
+    flipped = np.ascontiguousarray(trim(params.kernel)[::-1, ::-1])
     return cv2.filter2D(image, -1, flipped, borderType=cv2.BORDER_REFLECT_101)
+
+
+def trim(kernel: np.ndarray) -> np.ndarray:
+    """Drop all-zero borders symmetrically, keeping the centre pixel in the centre.
+
+    The convolution is unchanged, but OpenCV filters kernels under 130 taps directly
+    instead of through a DFT: about 3x faster for the many walks that stay small.
+    """
+    rows = np.flatnonzero(kernel.any(axis=1))
+    cols = np.flatnonzero(kernel.any(axis=0))
+    if rows.size == 0:
+        return kernel
+    centre_row, centre_col = (kernel.shape[0] - 1) // 2, (kernel.shape[1] - 1) // 2
+    half_rows = int(max(centre_row - rows[0], rows[-1] - centre_row))
+    half_cols = int(max(centre_col - cols[0], cols[-1] - centre_col))
+    return kernel[centre_row - half_rows : centre_row + half_rows + 1, centre_col - half_cols : centre_col + half_cols + 1]
 
 
 def severity(r_rms: float, kernel_size: int) -> float:

@@ -61,7 +61,7 @@ def test_fog_params_come_from_the_paper_ranges():
 def test_sampled_kernels_are_normalised_odd_and_non_negative():
     rng = np.random.default_rng(1)
     for _ in range(50):
-        kernel = shake.sample_kernel(rng)
+        kernel = shake.sample_params(rng).kernel
         assert kernel.dtype == np.float32 and kernel.shape[0] == kernel.shape[1]
         assert kernel.shape[0] % 2 == 1 and 9 <= kernel.shape[0] <= 31
         assert kernel.min() >= 0 and kernel.sum() == pytest.approx(1.0, abs=1e-5)
@@ -98,13 +98,13 @@ def test_shake_convolves_rather_than_correlates():
     image[4, 4] = 1.0
     kernel = np.zeros((3, 3), np.float32)
     kernel[1, 2] = 1.0  # a kernel that moves content one pixel right
-    out = shake.apply(image, kernel)
+    out = shake.apply(image, shake.ShakeParams(kernel))
     assert out[4, 5, 0] == 1.0 and out[4, 4, 0] == 0.0
 
 
 def test_identity_kernel_leaves_the_image_unchanged(photo):
     kernel = _line_kernel(5, [(2, 2)])
-    np.testing.assert_array_equal(shake.apply(photo, kernel), photo)
+    np.testing.assert_array_equal(shake.apply(photo, shake.ShakeParams(kernel)), photo)
 
 
 # --- rain --------------------------------------------------------------------------
@@ -185,3 +185,14 @@ def test_config_ranges_are_checked_with_a_clear_message():
         fog.FogConfig(beta=(3.0, 1.0))
     with pytest.raises(ValueError, match="rain.opacity"):
         rain.RainConfig(opacity=(0.2, 1.5))
+
+
+def test_trimming_a_kernel_does_not_change_the_blur(photo):
+    rng = np.random.default_rng(5)
+    for _ in range(10):
+        kernel = shake.sample_params(rng).kernel
+        trimmed = shake.trim(kernel)
+        assert trimmed.shape[0] % 2 == 1 and trimmed.shape[1] % 2 == 1 and trimmed.sum() == pytest.approx(1, abs=1e-5)
+        padded = np.pad(kernel, 3)  # a larger, zero-bordered kernel is the same blur
+        reference = __import__("cv2").filter2D(photo, -1, padded[::-1, ::-1].copy(), borderType=4)
+        np.testing.assert_allclose(shake.apply(photo, shake.ShakeParams(kernel)), reference, atol=2e-6)
