@@ -265,3 +265,19 @@ def test_console_scripts_are_installed():
     for command in ("rnr-train", "rnr-restore", "rnr-eval"):
         result = subprocess.run([bindir / command], capture_output=True, text=True, timeout=60)
         assert result.returncode == 2 and "not yet available" in result.stderr
+
+
+def test_the_decoded_photo_cache_stays_within_its_byte_budget(photo_dir):
+    from rnr.synth import _DecodedCache, collect_inputs
+
+    refs = collect_inputs([str(photo_dir)])
+    one = 96 * 160 * 3 * 4  # bytes of one decoded float32 photo
+    cache = _DecodedCache(budget_bytes=2 * one)
+    first = cache.get(refs[0])
+    assert cache.get(refs[0]) is first  # a hit returns the same array
+    with pytest.raises(ValueError):
+        first[0, 0, 0] = 1.0  # shared between crops, so read-only
+    for ref in refs:
+        cache.get(ref)
+    assert len(cache._images) == 2 and cache._bytes == 2 * one
+    assert refs[0] not in cache._images  # the least recently used went first
