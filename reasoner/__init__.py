@@ -1,5 +1,6 @@
 """The Reason phase: prompts and reasoner backends that turn a photo into a `rnr.Diagnosis`."""
 
 from reasoner.prompts import DIAGNOSIS_PROMPT, SCENE_PROMPT
+from reasoner.qwen import QwenReasoner, ReasonerLoadError
 
-__all__ = ["DIAGNOSIS_PROMPT", "SCENE_PROMPT"]
+__all__ = ["DIAGNOSIS_PROMPT", "SCENE_PROMPT", "QwenReasoner", "ReasonerLoadError"]

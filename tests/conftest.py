@@ -33,3 +33,21 @@ def photo_dir(tmp_path: Path) -> Path:
         image = cv2.imread(str(BUNDLED_PHOTOS / f"{name}.jpg"))
         cv2.imwrite(str(folder / f"{name}.png"), cv2.resize(image, (160, 96), interpolation=cv2.INTER_AREA))
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen3_vl(tmp_path_factory) -> Path:
+    """A randomly initialised Qwen3-VL (real classes, ~160k parameters) with its processor."""
+    from tiny_models import save_tiny_qwen3_vl
+
+    return save_tiny_qwen3_vl(tmp_path_factory.mktemp("tiny-qwen3-vl"))
+
+
+@pytest.fixture(scope="session")
+def tiny_synth_set(tmp_path_factory) -> Path:
+    """A 6-sample rnr-synth dataset at 64x64 from the bundled photos."""
+    from rnr.cli.synth import main
+
+    out = tmp_path_factory.mktemp("synth") / "set"
+    assert main(["--quiet", "--workers", "1", "--input", "bundled", "--num", "6", "--size", "64", "--output", str(out)]) == 0
+    return out

@@ -262,9 +262,11 @@ def test_console_scripts_are_installed():
     bindir = Path(sys.executable).parent
     result = subprocess.run([bindir / "rnr-synth", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "--depth-model" in result.stdout
-    for command in ("rnr-train", "rnr-restore", "rnr-eval"):
+    for command in ("rnr-restore", "rnr-eval"):
         result = subprocess.run([bindir / command], capture_output=True, text=True, timeout=60)
         assert result.returncode == 2 and "not yet available" in result.stderr
+    result = subprocess.run([bindir / "rnr-train", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "--stage" in result.stdout
 
 
 def test_the_decoded_photo_cache_stays_within_its_byte_budget(photo_dir):

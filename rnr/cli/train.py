@@ -1,4 +1,13 @@
-"""rnr-train: Train the reasoner, the restorer, or GRPO-refine the restorer. (not yet available; it lands with issue #3, #4 and #5 (reasoner, restorer and grpo stages))."""
+"""rnr-train: the three training stages, each from a YAML config.
+
+    rnr-train --stage reasoner --config configs/reasoner/<preset>.yaml [--data DIR]
+              [--model ID|PATH] [--output DIR] [--max-steps N] [key=value ...]
+
+Config flows one way: the stage's dataclass defaults, then the YAML file, then the
+flags, then `key=value` overrides; unknown keys are an error and the resolved config is
+written into the output folder. Many GPUs: `accelerate launch -m rnr.cli.train ...`.
+The restorer and grpo stages land with issues #4 and #5.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +18,52 @@ PROG = "rnr-train"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="Train the reasoner, the restorer, or GRPO-refine the restorer. Not yet available.")
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(prog=PROG, description="Train the reasoner, the restorer, or GRPO-refine the restorer.")
+    parser.add_argument("--stage", required=True, choices=("reasoner", "restorer", "grpo"))
+    parser.add_argument("--backend", default="qwen", choices=("qwen", "lite"), help="qwen (default) or lite")
+    parser.add_argument("--config", metavar="FILE.yaml", help="a preset, e.g. configs/reasoner/qwen3-vl-4b.yaml")
+    parser.add_argument("--data", metavar="DIR", help="training data: an rnr-synth output")
+    parser.add_argument("--model", metavar="ID|PATH", help="the model to fine-tune")
+    parser.add_argument("--output", metavar="DIR", help="where the trained weights go (resumed if it holds checkpoints)")
+    parser.add_argument("--max-steps", type=int, metavar="N", help="stop after N optimizer steps")
+    parser.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. learning_rate=2e-4")
     return parser
 
 
-def run(args: argparse.Namespace) -> int:
-    print(f"{PROG}: not yet available; it lands with issue #3, #4 and #5 (reasoner, restorer and grpo stages)", file=sys.stderr)
+def train_reasoner(args: argparse.Namespace) -> int:
+    from reasoner.train import ReasonerTrainConfig, replace, train
+    from rnr.config import load_config
+
+    config = load_config(ReasonerTrainConfig, args.config, args.overrides)
+    config = replace(config, data=args.data, model=args.model, output=args.output, max_steps=args.max_steps)
+    output = train(config)
+    print(f"{PROG}: reasoner saved to {output}; load it with QwenReasoner.from_pretrained({str(output)!r})")
+    return 0
+
+
+def not_yet(args: argparse.Namespace) -> int:
+    issue = {"restorer": "#4", "grpo": "#5"}.get(args.stage, "#6")
+    print(f"{PROG}: --stage {args.stage} --backend {args.backend} is not yet available; it lands with issue {issue}", file=sys.stderr)
     return 2
 
 
+STAGES = {("reasoner", "qwen"): train_reasoner}
+
+
+def run(args: argparse.Namespace) -> int:
+    return STAGES.get((args.stage, args.backend), not_yet)(args)
+
+
 def main(argv: list[str] | None = None) -> int:
-    return run(build_parser().parse_args(argv))
+    args = build_parser().parse_args(argv)
+    from reasoner.qwen import ReasonerLoadError
+    from rnr.config import ConfigError
+
+    try:
+        return run(args)
+    except (ConfigError, ReasonerLoadError) as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
