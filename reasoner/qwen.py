@@ -18,7 +18,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from reasoner.prompts import DIAGNOSIS_PROMPT, SCENE_PROMPT
-from rnr.diagnosis import DEGRADATIONS, Diagnosis, clip_words
+from rnr.diagnosis import DEGRADATIONS, Diagnosis, ParseResult, clip_words
 
 logger = logging.getLogger(__name__)
 QWEN3_VL_TYPES = ("qwen3_vl", "qwen3_vl_moe")
@@ -135,14 +135,20 @@ class QwenReasoner:
 
     def diagnose(self, images: Sequence[Any], batch_size: int = 8, names: Iterable[str] | None = None) -> list[Diagnosis]:
         """One `Diagnosis` per image; unreadable answers give what could be read, with a warning."""
+        return [result.diagnosis for result in self.diagnose_detailed(images, batch_size, names)]
+
+    def diagnose_detailed(
+        self, images: Sequence[Any], batch_size: int = 8, names: Iterable[str] | None = None
+    ) -> list[ParseResult]:
+        """What `diagnose` returns, with the parser's problems per answer (for accuracy reports)."""
         names = list(names) if names is not None else [f"image {i}" for i in range(len(images))]
-        diagnoses = []
+        results = []
         for name, answer in zip(names, self.generate(images, DIAGNOSIS_PROMPT, batch_size)):
             result = Diagnosis.parse(answer)
             if result.problems:
                 logger.warning("%s: the reasoner's answer was not a complete diagnosis: %s", name, "; ".join(result.problems))
-            diagnoses.append(result.diagnosis)
-        return diagnoses
+            results.append(result)
+        return results
 
     def severities(self, images: Sequence[Any], batch_size: int = 8):
         """A float32 tensor [N, 4] of severities in `DEGRADATIONS` order (the GRPO reward's input)."""

@@ -276,13 +276,19 @@ _LABEL_PATTERNS = {
     "noise": r"(?:gaussian\s+|sensor\s+|read-?out\s+)?noise",
 }
 _BULLET = r"^\s*(?:[-*•]|\d+[.)])?\s*"
+_BOLD = r"(?:\*\*|__)"  # Markdown bold around a label: "**Fog degradation**: Yes"
 _LINE_START = {
-    name: re.compile(_BULLET + r"(?:" + pattern + r")\b[^:\n]{0,40}:\s*(?P<rest>.*)$", re.I)
+    name: re.compile(_BULLET + _BOLD + r"?\s*(?:" + pattern + r")\b[^:\n]{0,40}:\s*(?P<rest>.*)$", re.I)
     for name, pattern in _LABEL_PATTERNS.items()
 }
 _VERDICT = re.compile(r"^(?P<verdict>yes|no|present|absent|true|false|none|detected|not\s+detected)\b(?P<rest>.*)$", re.I)
 _SEVERITY = re.compile(r"(" + _NUM + r")\s*(?:/\s*100|%)?")
-_SCENE = re.compile(_BULLET + r"(?:clean\s+scene|scene)(?:\s+description)?\s*:\s*(?P<rest>.*)$", re.I)
+# The scene text is kept verbatim; a closing bold marker after the colon is dropped only if one opened.
+_SCENE = re.compile(
+    _BULLET + r"(?P<open>" + _BOLD + r")?\s*(?:clean\s+scene|scene)(?:\s+description)?\s*" + _BOLD + r"?\s*:\s*"
+    r"(?(open)" + _BOLD + r"?\s*)(?P<rest>.*)$",
+    re.I,
+)
 _PARAMS_HEADER = re.compile(_BULLET + r"(?:detailed\s+)?(?:degradation\s+)?parameters\b[^:\n]*:?\s*(?P<rest>.*)$", re.I)
 _PARAM_ALIASES = {
     "fog": {
@@ -309,11 +315,22 @@ _VECTOR = r"[\[(]\s*(" + _NUM + r")\s*,\s*(" + _NUM + r")\s*,\s*(" + _NUM + r")\
 
 
 def _strip_chatter(text: str) -> str:
-    text = re.sub(r"<think>.*?</think>", "", text, flags=re.S | re.I)
-    if "</think>" in text.lower():  # thinking templates often put the opening tag in the prompt
-        text = re.split(r"</think>", text, flags=re.I)[-1]
-    text = re.sub(r"<think>.*", "", text, flags=re.S | re.I)
-    return text.replace("**", "").replace("__", "")
+    """Drop reasoning blocks where models write them, never inside a diagnosis line."""
+    text = re.sub(r"(?:^|\n)[ \t]*<think>.*?</think>", "\n", text, flags=re.S | re.I)
+    head, closing, tail = _rpartition_ci(text, "</think>")
+    # thinking templates put the opening tag in the prompt: the answer follows the closing one
+    if closing and not any(_starts_with_label(line) for line in head.splitlines()):
+        text = tail
+    if re.match(r"\s*<think>", text, re.I) and "</think>" not in text.lower():
+        return ""  # cut off while still thinking
+    return text
+
+
+def _rpartition_ci(text: str, separator: str) -> tuple[str, str, str]:
+    index = text.lower().rfind(separator)
+    if index < 0:
+        return text, "", ""
+    return text[:index], text[index : index + len(separator)], text[index + len(separator) :]
 
 
 def _read_params(name: str, rest: str) -> dict[str, Any]:
@@ -353,7 +370,7 @@ def _parse(text: str) -> ParseResult:
             if not match:
                 continue
             rest = match.group("rest")
-            verdict = _VERDICT.match(rest.strip())
+            verdict = _VERDICT.match(rest.strip().lstrip("*_ "))
             if verdict:  # a parameter line never starts with yes/no, so order does not matter
                 if name not in verdicts:
                     verdicts[name] = _read_verdict(verdict)

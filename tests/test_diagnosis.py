@@ -148,3 +148,19 @@ def test_arbitrary_text_never_raises(text):
     result = Diagnosis.parse(text)
     assert isinstance(result.diagnosis, Diagnosis)
     assert isinstance(result.problems, tuple)
+
+
+def test_markdown_bold_labels_are_read_and_scene_text_is_kept_verbatim():
+    text = "**Fog degradation:** **Yes** (40/100)\n- __Rain streaks__: no\nMotion blur: No\nGaussian noise: No\n**Clean scene:** __init__ ** x"
+    result = Diagnosis.parse(text)
+    assert result.diagnosis.fog.present and result.diagnosis.fog.severity == 40.0
+    assert result.diagnosis.scene == "__init__ ** x"
+    d = Diagnosis(scene="__ x ** __")
+    assert Diagnosis.parse(d.render()).diagnosis == d
+
+
+def test_think_blocks_are_dropped_but_not_inside_a_scene():
+    answer = "Fog degradation: Yes (40/100)\nMotion blur: No\nRain streaks: No\nGaussian noise: No\nClean scene: a <think> sign</think>"
+    assert Diagnosis.parse(answer).diagnosis.scene == "a <think> sign</think>"
+    assert Diagnosis.parse("The prompt opened the block... fog: yes (90/100)?\n</think>\n" + answer).diagnosis.fog.severity == 40.0
+    assert Diagnosis.parse("<think>still going, fog: yes").diagnosis.is_clean

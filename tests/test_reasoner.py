@@ -108,3 +108,47 @@ def test_bad_model_paths_get_clear_errors(tmp_path, capsys):
     assert "no model to train: pass --model" in capsys.readouterr().err
     assert train_main(["--stage", "restorer"]) == 2
     assert "lands with issue #4" in capsys.readouterr().err
+
+
+# --- accuracy ----------------------------------------------------------------------
+from rnr import Finding  # noqa: E402
+
+
+def test_accuracy_maths_on_hand_made_diagnoses():
+    from reasoner.accuracy import accuracy_report
+
+    fog = lambda severity, **params: Finding(True, severity, params)  # noqa: E731
+    truth = [
+        Diagnosis(fog=fog(50, beta=1.0, atmospheric_light=(0.8, 0.8, 0.8)), shake=Finding(True, 30, {"direction_deg": 2.0})),
+        Diagnosis(fog=fog(20, beta=2.0)),
+        Diagnosis(),
+        Diagnosis(shake=Finding(True, 10, {"direction_deg": 90.0})),
+    ]
+    predicted = [
+        Diagnosis(fog=fog(60, beta=1.5, atmospheric_light=(0.9, 0.7, 0.8)), shake=Finding(True, 30, {"direction_deg": 178.0})),
+        Diagnosis(),
+        Diagnosis(fog=fog(10)),
+        Diagnosis(shake=Finding(True, 20, {"direction_deg": 80.0})),
+    ]
+    report = accuracy_report(predicted, truth, parse_failures=1, seconds=2.0)
+    assert report["presence"]["fog"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
+    assert report["presence"]["shake"]["f1"] == 1.0
+    assert report["presence"]["rain"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 0}
+    assert report["severity_mae"]["fog"] == pytest.approx((10 + 20 + 10 + 0) / 4)
+    assert report["parameters"]["fog"]["beta"] == {"mae": pytest.approx(0.5), "count": 1}
+    assert report["parameters"]["fog"]["atmospheric_light"]["mae"] == pytest.approx(0.2 / 3)
+    assert report["parameters"]["shake"]["direction_deg"]["mae"] == pytest.approx((4 + 10) / 2)  # 178 vs 2 is 4 degrees
+    assert report["parse_failure_rate"] == 0.25 and report["images_per_second"] == 2.0
+
+
+def test_rnr_eval_reasoner_writes_json_and_markdown(tiny_qwen3_vl, tiny_synth_set, tmp_path, capsys):
+    from rnr.cli.eval import main as eval_main
+
+    code = eval_main(["reasoner", "--data", str(tiny_synth_set), "--reasoner", str(tiny_qwen3_vl), "--limit", "4", "--output", str(tmp_path)])
+    assert code == 0
+    report = __import__("json").loads((tmp_path / "results.json").read_text())
+    assert report["samples"] == 4 and report["parse_failure_rate"] == 1.0  # an untrained model writes garbage
+    assert set(report["presence"]) == {"fog", "shake", "rain", "noise"}
+    assert "| fog |" in (tmp_path / "results.md").read_text()
+    assert eval_main(["reasoner", "--data", str(tmp_path / "none"), "--reasoner", str(tiny_qwen3_vl)]) == 2
+    assert "not a datasets folder" in capsys.readouterr().err
