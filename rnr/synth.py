@@ -223,6 +223,8 @@ class Job:
     depth_kind: str = "depth"
     depth_model: str | None = None
     captions: tuple[tuple[str, str], ...] = ()
+    captioner: str | None = None  # a Qwen3-VL model describing each clean crop
+    scenes: tuple[tuple[int, str], ...] = ()  # its descriptions, by sample index (derived, not identity)
     stages: bool = True
     shard: tuple[int, int] = (0, 1)
 
@@ -272,7 +274,16 @@ class Job:
             "inputs": [[ref.name, ref.size_bytes] for ref in self.inputs],
             "depth": {"dir": self.depth_dir, "kind": self.depth_kind, "model": self.depth_model},
             "captions": captions,
+            "captioner": self.captioner,
         }
+
+    @functools.cached_property
+    def scene_of_index(self) -> dict[int, str]:
+        return dict(self.scenes)
+
+    @functools.cached_property
+    def caption_of_stem(self) -> dict[str, str]:
+        return dict(self.captions)
 
 
 def source_index(seed: int, index: int, count: int) -> int:
@@ -370,19 +381,30 @@ def _decode_depth_cell(cell: Any) -> np.ndarray:
     return raw[..., 0] if raw.ndim == 3 else raw
 
 
-def make_sample(job: Job, index: int) -> tuple[Sample, dict[str, Any]]:
-    """Sample `index` of the job: its crop, its degradations, and its full record."""
+def _crop_sample(job: Job, index: int):
+    """The first draws of sample `index`: its photo and crop (degradations are drawn after)."""
     rng = np.random.default_rng([job.seed, index])
     ref = job.inputs[source_index(job.seed, index, len(job.inputs))]
     source = load_input(ref)
     crop = choose_crop(source.shape[:2], rng, job.size, job.fit)
     clean = to_float(to_uint8(crop.apply(source)))  # quantised first, so replay from the stored PNG is exact
+    return rng, ref, source, crop, clean
+
+
+def clean_crop(job: Job, index: int) -> np.ndarray:
+    """Sample `index`'s clean image, without degrading it (for captioning)."""
+    return _crop_sample(job, index)[4]
+
+
+def make_sample(job: Job, index: int) -> tuple[Sample, dict[str, Any]]:
+    """Sample `index` of the job: its crop, its degradations, and its full record."""
+    rng, ref, source, crop, clean = _crop_sample(job, index)
     depth = depth_for(job, ref, source.shape[:2], crop)
     if depth is None:
         sample = apply_plan(clean, plan(rng, job.config))
     else:
         sample = apply_plan(clean, plan(rng, job.config), depth, depth.source)
-    scene = dict(job.captions).get(ref.stem, "")
+    scene = job.scene_of_index.get(index, job.caption_of_stem.get(ref.stem, ""))
     record = {
         "index": index,
         "seed": job.seed,
@@ -396,6 +418,28 @@ def make_sample(job: Job, index: int) -> tuple[Sample, dict[str, Any]]:
     }
     sample.record = record
     return sample, record
+
+
+def caption_samples(job: Job, batch_size: int, progress: Callable[[int], None]) -> dict[int, str]:
+    """Describe each sample's clean crop with the captioner (cached in .parts/ for resumed runs)."""
+    cache = Path(job.output) / PARTS / "scenes.json"
+    if cache.is_file():
+        cached = json.loads(cache.read_text())
+        if cached.get("captioner") == job.captioner:
+            progress(job.stop - job.start)
+            return {int(k): v for k, v in cached["scenes"].items()}
+    from reasoner.qwen import QwenReasoner
+
+    captioner = QwenReasoner.from_pretrained(job.captioner)
+    scenes: dict[int, str] = {}
+    indices = list(range(job.start, job.stop))
+    for first in range(0, len(indices), batch_size):
+        batch = indices[first : first + batch_size]
+        texts = captioner.describe_scene([clean_crop(job, index) for index in batch], batch_size=batch_size)
+        scenes.update(zip(batch, texts))
+        progress(len(batch))
+    atomic_write_text(cache, json.dumps({"captioner": job.captioner, "scenes": scenes}))
+    return scenes
 
 
 # --- rows and writers --------------------------------------------------------------

@@ -152,3 +152,22 @@ def test_rnr_eval_reasoner_writes_json_and_markdown(tiny_qwen3_vl, tiny_synth_se
     assert "| fog |" in (tmp_path / "results.md").read_text()
     assert eval_main(["reasoner", "--data", str(tmp_path / "none"), "--reasoner", str(tiny_qwen3_vl)]) == 2
     assert "not a datasets folder" in capsys.readouterr().err
+
+
+def test_rnr_synth_captioner_fills_each_scene_from_the_clean_crop(tiny_qwen3_vl, photo_dir, tmp_path, capsys):
+    from datasets import load_from_disk
+
+    from rnr.cli.synth import main as synth_main
+
+    out = tmp_path / "set"
+    args = ["--quiet", "--workers", "1", "--size", "64", "--input", str(photo_dir), "--output", str(out), "--num", "3"]
+    assert synth_main([*args, "--captioner", str(tiny_qwen3_vl), "--caption-batch", "2"]) == 0
+    dataset = load_from_disk(str(out))
+    reasoner = QwenReasoner.from_pretrained(str(tiny_qwen3_vl))
+    assert dataset["scene"] == reasoner.describe_scene(dataset["clean"])  # greedy: the same text again
+    assert all(d.endswith(f"Clean scene: {s}".rstrip()) for d, s in zip(dataset["diagnosis"], dataset["scene"]))
+    manifest = __import__("json").loads((out / "rnr-synth.json").read_text())
+    assert manifest["job"]["captioner"] == str(tiny_qwen3_vl)
+    assert synth_main([*args[:-4], "--output", str(tmp_path / "o2"), "--num", "1", "--captioner", str(tmp_path)]) == 2
+    assert "not found as a local folder" in capsys.readouterr().err
+    assert not (tmp_path / "o2").exists()  # refused before anything was written

@@ -3,7 +3,7 @@
     rnr-synth --input DIR|GLOB|FILE|bundled --output DIR --num N --seed S [--size 512]
               [--workers W] [--format hf|folder] [--fit crop|resize] [--depth DIR]
               [--depth-kind depth|disparity] [--depth-model ID] [--captions FILE]
-              [--shard I/N] [--preview FILE.png] [--no-stages] [--strict]
+              [--captioner MODEL] [--shard I/N] [--preview FILE.png] [--no-stages] [--strict]
               [--config FILE.yaml] [key=value ...]
     rnr-synth --merge SHARD_DIR [SHARD_DIR ...] --output DIR
 
@@ -19,6 +19,7 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 PROG = "rnr-synth"
@@ -46,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--depth-kind", choices=("depth", "disparity"), default="depth", help="what --depth maps hold")
     parser.add_argument("--depth-model", metavar="ID", help="a transformers depth-estimation model (folder or cached hub id)")
     parser.add_argument("--captions", metavar="FILE", help='scene texts, JSONL of {"stem": ..., "text": ...}')
+    parser.add_argument("--captioner", metavar="MODEL", help="a Qwen3-VL model that describes each clean crop (the scene text)")
+    parser.add_argument("--caption-batch", type=int, default=8, metavar="N", help="images per captioner batch (default 8)")
     parser.add_argument("--shard", default="0/1", metavar="I/N", help="write only part I of N (merge them with --merge)")
     parser.add_argument("--preview", metavar="FILE.png", help="write a contact sheet of the first samples")
     parser.add_argument("--no-stages", dest="stages", action="store_false", help="do not store the image after each stage")
@@ -93,6 +96,10 @@ def run(args: argparse.Namespace) -> int:
     captions = synth.load_captions(args.captions)
     if args.depth is not None and not Path(args.depth).is_dir():
         raise synth.SynthError(f"--depth {args.depth}: not a folder")
+    if args.captioner is not None:
+        from reasoner.qwen import _check_is_qwen3_vl
+
+        _check_is_qwen3_vl(args.captioner)  # before anything is written
     if args.depth_model is not None:
         try:
             synth._depth_model(args.depth_model)  # fail now, not inside a worker
@@ -131,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
         depth_kind=args.depth_kind,
         depth_model=args.depth_model,
         captions=tuple(sorted(captions.items())),
+        captioner=args.captioner,
         stages=args.stages,
         shard=_parse_shard(args.shard),
     )
@@ -142,6 +150,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         Path(args.output).mkdir(parents=True, exist_ok=True)
         synth.write_manifest(job, complete=False, skipped=skipped)
+        if job.captioner is not None:
+            with tqdm(total=total, desc="captioning", unit="img", disable=args.quiet) as bar:
+                scenes = synth.caption_samples(job, args.caption_batch, bar.update)
+            job = replace(job, scenes=tuple(sorted(scenes.items())))
         done = sum(end - first for chunk_id, first, end in job.chunks() if chunk_id in synth.done_chunks(job))
         if done:
             _say(f"resuming: {done} of {total} samples already written")
@@ -170,13 +182,14 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from reasoner.qwen import ReasonerLoadError
     from rnr.config import ConfigError
     from rnr.imageio import ImageReadError
     from rnr.synth import SynthError
 
     try:
         return run(args)
-    except (SynthError, ConfigError, ImageReadError) as error:
+    except (SynthError, ConfigError, ImageReadError, ReasonerLoadError) as error:
         _say(f"error: {error}")
         return 2
 
