@@ -251,8 +251,12 @@ def _canonical_finding(name: str, finding: Finding) -> Finding:
 
 
 def _render_params(name: str, params: Mapping[str, Any]) -> str:
-    if not params:
-        return ""
+    text = render_params(name, params)
+    return f"- {_PARAM_LINE_LABELS[name]}: {text}" if text else ""
+
+
+def render_params(name: str, params: Mapping[str, Any]) -> str:
+    """One degradation's parameters as text: 'atmospheric light [0.910, 0.880, 0.950], beta 1.720'."""
     parts = []
     for key, (label, unit) in _PARAM_TEXT[name].items():
         if key not in params:
@@ -264,7 +268,7 @@ def _render_params(name: str, params: Mapping[str, Any]) -> str:
         else:
             text = _fmt(value, decimals)
         parts.append(f"{label} {text}{unit}")
-    return f"- {_PARAM_LINE_LABELS[name]}: " + ", ".join(parts)
+    return ", ".join(parts)
 
 
 # --- parsing -----------------------------------------------------------------------

@@ -60,3 +60,11 @@ def tiny_synth_set(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("synth") / "set"
     assert main(["--quiet", "--workers", "1", "--input", "bundled", "--num", "6", "--size", "64", "--output", str(out)]) == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen_edit_dir(tmp_path_factory) -> Path:
+    """A QwenImageEditPipeline of tiny random components, saved with save_pretrained."""
+    from tiny_models import save_tiny_qwen_image_edit
+
+    return save_tiny_qwen_image_edit(tmp_path_factory.mktemp("tiny-qwen-image-edit"))

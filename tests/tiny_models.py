@@ -116,3 +116,92 @@ def save_tiny_qwen3_vl(folder: Path, seed: int = 0) -> Path:
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     return folder
+
+
+# Qwen-Image's scheduler settings (its scheduler/scheduler_config.json).
+QWEN_IMAGE_SCHEDULER = {
+    "base_image_seq_len": 256,
+    "base_shift": 0.5,
+    "invert_sigmas": False,
+    "max_image_seq_len": 8192,
+    "max_shift": 0.9,
+    "num_train_timesteps": 1000,
+    "shift": 1.0,
+    "shift_terminal": 0.02,
+    "stochastic_sampling": False,
+    "time_shift_type": "exponential",
+    "use_beta_sigmas": False,
+    "use_dynamic_shifting": True,
+    "use_exponential_sigmas": False,
+    "use_karras_sigmas": False,
+}
+
+
+def tiny_qwen_image_edit(seed: int = 0):
+    """A QwenImageEditPipeline of tiny random components: transformer, VAE, Qwen2.5-VL text encoder."""
+    import torch
+    from diffusers import (
+        AutoencoderKLQwenImage,
+        FlowMatchEulerDiscreteScheduler,
+        QwenImageEditPipeline,
+        QwenImageTransformer2DModel,
+    )
+    from transformers import (
+        Qwen2_5_VLConfig,
+        Qwen2_5_VLForConditionalGeneration,
+        Qwen2VLImageProcessor,
+        Qwen2VLProcessor,
+        Qwen2VLVideoProcessor,
+    )
+
+    tokenizer = qwen_tokenizer()
+    ids = tokenizer.convert_tokens_to_ids
+    torch.manual_seed(seed)
+    z = 4
+    transformer = QwenImageTransformer2DModel(
+        patch_size=2, in_channels=4 * z, out_channels=z, num_layers=2, attention_head_dim=16,
+        num_attention_heads=2, joint_attention_dim=32, axes_dims_rope=(8, 4, 4),
+    )
+    vae = AutoencoderKLQwenImage(
+        base_dim=8, z_dim=z, dim_mult=[1, 2, 4], num_res_blocks=1, temperal_downsample=[False, True],
+        latents_mean=[0.0] * z, latents_std=[1.0] * z,
+    )
+    text_config = Qwen2_5_VLConfig(
+        text_config={
+            "vocab_size": len(tokenizer), "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+            "num_attention_heads": 2, "num_key_value_heads": 1, "max_position_embeddings": 4096,
+            "rope_parameters": {"rope_type": "default", "rope_theta": 1e6, "mrope_section": [2, 3, 3]},
+        },
+        vision_config={
+            "depth": 2, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "out_hidden_size": 32,
+            "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2, "window_size": 56,
+            "fullatt_block_indexes": [1],
+        },
+        image_token_id=ids("<|image_pad|>"),
+        video_token_id=ids("<|video_pad|>"),
+        vision_start_token_id=ids("<|vision_start|>"),
+        bos_token_id=None,
+        eos_token_id=ids("<|im_end|>"),
+    )
+    text_encoder = Qwen2_5_VLForConditionalGeneration(text_config).eval()
+    patch = {"patch_size": 14, "merge_size": 2, "temporal_patch_size": 2}
+    pixels = {"shortest_edge": 28 * 28, "longest_edge": 56 * 56}
+    processor = Qwen2VLProcessor(
+        image_processor=Qwen2VLImageProcessor(size=pixels, **patch),
+        video_processor=Qwen2VLVideoProcessor(size=pixels, **patch),
+        tokenizer=tokenizer,
+        chat_template=_chat_template("qwen2_5_vl"),
+    )
+    return QwenImageEditPipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(**QWEN_IMAGE_SCHEDULER),
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        processor=processor,
+        transformer=transformer,
+    )
+
+
+def save_tiny_qwen_image_edit(folder: Path, seed: int = 0) -> Path:
+    tiny_qwen_image_edit(seed).save_pretrained(folder)
+    return Path(folder)

@@ -2,11 +2,13 @@
 
     rnr-train --stage reasoner --config configs/reasoner/<preset>.yaml [--data DIR]
               [--model ID|PATH] [--output DIR] [--max-steps N] [key=value ...]
+    rnr-train --stage restorer --config configs/restorer/<preset>.yaml [--data DIR]
+              [--model ID|PATH] [--reasoner PATH] [--output DIR] [--max-steps N] [key=value ...]
 
 Config flows one way: the stage's dataclass defaults, then the YAML file, then the
 flags, then `key=value` overrides; unknown keys are an error and the resolved config is
 written into the output folder. Many GPUs: `accelerate launch -m rnr.cli.train ...`.
-The restorer and grpo stages land with issues #4 and #5.
+The grpo stage lands with issue #5.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", metavar="ID|PATH", help="the model to fine-tune")
     parser.add_argument("--output", metavar="DIR", help="where the trained weights go (resumed if it holds checkpoints)")
     parser.add_argument("--max-steps", type=int, metavar="N", help="stop after N optimizer steps")
+    parser.add_argument("--reasoner", metavar="PATH", help="restorer stage: prompts from this reasoner's diagnoses, not the records")
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. learning_rate=2e-4")
     return parser
 
@@ -41,13 +44,26 @@ def train_reasoner(args: argparse.Namespace) -> int:
     return 0
 
 
+def train_restorer(args: argparse.Namespace) -> int:
+    from restorer.train import RestorerTrainConfig, replace, train
+    from rnr.config import load_config
+
+    config = load_config(RestorerTrainConfig, args.config, args.overrides)
+    config = replace(
+        config, data=args.data, model=args.model, output=args.output, max_steps=args.max_steps, reasoner=args.reasoner
+    )
+    output = train(config)
+    print(f"{PROG}: restorer LoRA saved to {output}; load it with QwenEditRestorer.from_pretrained(BASE, lora={str(output)!r})")
+    return 0
+
+
 def not_yet(args: argparse.Namespace) -> int:
-    issue = {"restorer": "#4", "grpo": "#5"}.get(args.stage, "#6")
+    issue = {"grpo": "#5"}.get(args.stage, "#6")
     print(f"{PROG}: --stage {args.stage} --backend {args.backend} is not yet available; it lands with issue {issue}", file=sys.stderr)
     return 2
 
 
-STAGES = {("reasoner", "qwen"): train_reasoner}
+STAGES = {("reasoner", "qwen"): train_reasoner, ("restorer", "qwen"): train_restorer}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,11 +73,12 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from reasoner.qwen import ReasonerLoadError
+    from restorer.qwen import RestorerLoadError
     from rnr.config import ConfigError
 
     try:
         return run(args)
-    except (ConfigError, ReasonerLoadError) as error:
+    except (ConfigError, ReasonerLoadError, RestorerLoadError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
 
