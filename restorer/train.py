@@ -129,9 +129,11 @@ def build_cache(config: RestorerTrainConfig, pipeline, dataset, cache: Path) -> 
         degraded, clean = row["degraded"].convert("RGB"), row["clean"].convert("RGB")
         width, height = working_size(degraded.width, degraded.height, config.max_pixels, multiple)
         condition = pipeline.image_processor.resize(degraded, height, width)
+        prompt = config.ablation.prompt(diagnoses[index])
         with torch.no_grad():
-            embeds, mask = pipeline.encode_prompt(image=condition, prompt=[config.ablation.prompt(diagnoses[index])], device=device)
+            embeds, mask = pipeline.encode_prompt(image=condition, prompt=[prompt], device=device)
             entry = {
+                "prompt": prompt,
                 "prompt_embeds": embeds[0].cpu(),
                 "prompt_mask": (mask[0] if mask is not None else torch.ones(embeds.shape[1], dtype=torch.long)).cpu(),
                 "target": _latents(pipeline, clean, height, width).cpu(),
@@ -269,7 +271,7 @@ def train(config: RestorerTrainConfig) -> Path:
         start = (state["step"] * config.batch_size * accelerator.num_processes + accelerator.process_index * config.batch_size)
         picks = [order[(start + k) % len(order)] for k in range(config.batch_size)]
         batch = collate([torch.load(files[i], weights_only=True) for i in picks])
-        batch = {k: v.to(accelerator.device) for k, v in batch.items()}
+        batch = {k: v.to(accelerator.device) for k, v in batch.items()}  # tensors only: collate drops the prompt text
         with accelerator.accumulate(transformer):
             sigmas = compute_density_for_timestep_sampling(
                 config.weighting_scheme, config.batch_size, config.logit_mean, config.logit_std, config.mode_scale, generator=generator

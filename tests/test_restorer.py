@@ -101,7 +101,12 @@ def test_rnr_train_restorer_end_to_end_and_the_lora_loads_into_the_stock_pipelin
     assert (out / "pytorch_lora_weights.safetensors").is_file() and (out / "checkpoint-2").is_dir()
     assert train_main([*args, "--max-steps", "3"]) == 0  # resumes at step 2
     assert json.loads((out / "rnr-restorer.json").read_text())["steps"] == 3
-    assert (out / "cache" / "cache.json").is_file()
+    cached = sorted((out / "cache").glob("*.pt"))
+    stamps = [p.stat().st_mtime_ns for p in cached]
+    assert train_main([*args, "--max-steps", "4"]) == 0
+    assert [p.stat().st_mtime_ns for p in cached] == stamps  # the cache is reused, not rebuilt
+    entry = torch.load(cached[0], weights_only=True)
+    assert entry["prompt"].startswith(("Restore this photo", "This photo has no degradation"))
 
     import diffusers.pipelines.qwenimage.pipeline_qwenimage_edit as edit
     from diffusers import QwenImageEditPipeline
@@ -119,7 +124,7 @@ def test_rnr_train_restorer_end_to_end_and_the_lora_loads_into_the_stock_pipelin
         return result.images[0]
 
     before = run()
-    stock.load_lora_weights(str(out))
+    stock.load_lora_weights(str(out))  # the 4-step LoRA
     assert not np.array_equal(before, run())
 
     base = QwenEditRestorer.from_pretrained(str(tiny_qwen_edit_dir), max_pixels=4096, steps=2, guidance=1.0)
@@ -139,3 +144,21 @@ def test_bad_restorer_paths_get_clear_errors(tmp_path, tiny_qwen_edit_dir, capsy
         QwenEditRestorer.from_pretrained(str(tiny_qwen_edit_dir), lora=str(tmp_path / "empty"))
     assert train_main(["--stage", "restorer", "--config", TINY, "--data", str(tmp_path), "--model", str(tmp_path / "x")]) == 2
     assert "cannot load a Qwen-Image-Edit pipeline" in capsys.readouterr().err
+
+
+def test_prompts_from_a_reasoner_instead_of_the_records(tiny_qwen_edit_dir, tiny_qwen3_vl, tiny_synth_set, tmp_path):
+    from restorer import train as stage
+    from rnr.config import load_config
+
+    config = load_config(
+        stage.RestorerTrainConfig, TINY, [f"model={tiny_qwen_edit_dir}", f"data={tiny_synth_set}", f"reasoner={tiny_qwen3_vl}", "limit=2"]
+    )
+    restorer = QwenEditRestorer.from_pretrained(str(tiny_qwen_edit_dir))
+    files = stage.build_cache(config, restorer.pipeline, stage.load_pairs(config), tmp_path / "cache")
+    # the untrained reasoner diagnoses nothing, whatever the records say
+    assert [torch.load(f, weights_only=True)["prompt"] for f in files] == [restoration_prompt(Diagnosis())] * 2
+
+
+def test_memory_switches(tiny_qwen_edit_dir):
+    restorer = QwenEditRestorer.from_pretrained(str(tiny_qwen_edit_dir), vae_tiling=True, dtype="float32")
+    assert restorer.pipeline.vae.use_tiling
