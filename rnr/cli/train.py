@@ -4,11 +4,13 @@
               [--model ID|PATH] [--output DIR] [--max-steps N] [key=value ...]
     rnr-train --stage restorer --config configs/restorer/<preset>.yaml [--data DIR]
               [--model ID|PATH] [--reasoner PATH] [--output DIR] [--max-steps N] [key=value ...]
+    rnr-train --stage grpo --config configs/grpo/<preset>.yaml --restorer PATH --reasoner PATH
+              [--data DIR] [--output DIR] [--max-steps N] [key=value ...]
 
 Config flows one way: the stage's dataclass defaults, then the YAML file, then the
 flags, then `key=value` overrides; unknown keys are an error and the resolved config is
 written into the output folder. Many GPUs: `accelerate launch -m rnr.cli.train ...`.
-The grpo stage lands with issue #5.
+The lite backend (`--backend lite`) lands with issue #6.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", metavar="ID|PATH", help="the model to fine-tune")
     parser.add_argument("--output", metavar="DIR", help="where the trained weights go (resumed if it holds checkpoints)")
     parser.add_argument("--max-steps", type=int, metavar="N", help="stop after N optimizer steps")
-    parser.add_argument("--reasoner", metavar="PATH", help="restorer stage: prompts from this reasoner's diagnoses, not the records")
+    parser.add_argument("--reasoner", metavar="PATH", help="restorer: prompts from this reasoner's diagnoses; grpo: the frozen judge")
+    parser.add_argument("--restorer", metavar="PATH", help="grpo: the SFT restorer to refine (an rnr-train restorer output)")
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. learning_rate=2e-4")
     return parser
 
@@ -57,13 +60,27 @@ def train_restorer(args: argparse.Namespace) -> int:
     return 0
 
 
+def train_grpo(args: argparse.Namespace) -> int:
+    from rl.grpo import GRPOConfig, replace, train
+    from rnr.config import load_config
+
+    config = load_config(GRPOConfig, args.config, args.overrides)
+    config = replace(
+        config, data=args.data, model=args.model, output=args.output, max_steps=args.max_steps,
+        reasoner=args.reasoner, restorer=args.restorer,
+    )
+    output = train(config)
+    print(f"{PROG}: GRPO-refined restorer saved to {output}; it loads like the SFT restorer")
+    return 0
+
+
 def not_yet(args: argparse.Namespace) -> int:
-    issue = {"grpo": "#5"}.get(args.stage, "#6")
+    issue = "#6"
     print(f"{PROG}: --stage {args.stage} --backend {args.backend} is not yet available; it lands with issue {issue}", file=sys.stderr)
     return 2
 
 
-STAGES = {("reasoner", "qwen"): train_reasoner, ("restorer", "qwen"): train_restorer}
+STAGES = {("reasoner", "qwen"): train_reasoner, ("restorer", "qwen"): train_restorer, ("grpo", "qwen"): train_grpo}
 
 
 def run(args: argparse.Namespace) -> int:

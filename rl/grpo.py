@@ -1,0 +1,317 @@
+"""GRPO for restorers with the fidelity-softmax policy proxy (paper section 3.3, Algorithm 1, A.3).
+
+Per input: the frozen reasoner diagnoses ``I_d`` and scores it; the restorer samples a
+group of N candidates ``Ĵ_k``; ``E_k = ‖Ĵ_k − J_gt‖²`` (mean over pixels);
+``log P(Ĵ_k) = log softmax(−E/τ)_k``; the reasoner scores each candidate and
+``r_k = Σ_i (s_i(I_d) − s_i(Ĵ_k))``; ``A_k = (r_k − mean r)/(std r + ε)``; the loss
+``−(1/N) Σ_k A_k log P(Ĵ_k)`` sends its gradient through ``E_k`` into the restorer's
+trainable weights. Since Σ A_k = 0, ``∂L/∂E_j = A_j/(N·τ)``: a step lowers the error of
+candidates rewarded above the group mean and raises it for the rest.
+
+trl has no RL for diffusion models, so the loop is ours; its config mirrors trl's
+`GRPOConfig` names where they mean the same thing (`num_generations`, `epsilon`...).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Protocol, Sequence
+
+import yaml
+
+from rl.rewards import clipped, severity_reduction
+from rnr.config import ConfigError, to_dict
+
+
+# --- the maths -----------------------------------------------------------------------
+def fidelity_log_probs(energies, temperature: float):
+    """``log softmax(−E/τ)`` over a group: the policy proxy (appendix A.3)."""
+    import torch
+
+    return torch.log_softmax(-energies / temperature, dim=-1)
+
+
+def group_advantages(rewards, epsilon: float = 1e-4):
+    """``(r − mean r)/(std r + ε)`` within a group (sample std, as trl does)."""
+    rewards = rewards.float()
+    spread = rewards.std() if rewards.numel() > 1 else rewards.new_zeros(())
+    return (rewards - rewards.mean()) / (spread + epsilon)
+
+
+def grpo_loss(energies, rewards, temperature: float, epsilon: float = 1e-4):
+    """``−(1/N) Σ_k A_k log P(Ĵ_k)``; advantages are constants, the gradient flows through E."""
+    advantages = group_advantages(rewards, epsilon).detach().to(energies)
+    return -(advantages * fidelity_log_probs(energies, temperature)).mean()
+
+
+# --- the config ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class GRPOConfig:
+    """Stage 3 settings; presets in configs/grpo/."""
+
+    restorer: str = ""  # the SFT restorer: an rnr-train restorer output (LoRA) or a base model
+    model: str | None = None  # the base model, when `restorer` is a LoRA folder that does not name it
+    reasoner: str = ""  # the frozen judge
+    data: str = ""  # an rnr-synth dataset (hf format)
+    output: str = "runs/grpo"
+    max_steps: int = 200
+    learning_rate: float = 1e-5
+    weight_decay: float = 0.0  # AdamW's default 0.01 would shrink the LoRA even in steps without signal
+    num_generations: int = 4  # N, the group size
+    batch_size: int = 1  # inputs per step
+    temperature: float = 0.01  # τ of the fidelity softmax, in units of E (mean squared error in [0, 1] space)
+    epsilon: float = 1e-4
+    denoising_steps: int = 8  # of each rollout
+    grad_steps: int = 1  # K: the last K denoising steps keep the gradient
+    guidance: float = 1.0
+    judge_max_new_tokens: int = 512  # the judge writes a whole diagnosis per candidate
+    max_pixels: int = 512 * 512
+    fidelity_space: str = "pixel"  # or "latent": E between latents, no VAE in the backward pass
+    # Beyond the paper, off by default:
+    anchor_weight: float = 0.0  # MSE pull of the trainable weights towards the SFT weights
+    reward_clip: float | None = None  # clip rewards to [-c, c]
+    reward_weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)  # per degradation
+    max_grad_norm: float = 1.0
+    mixed_precision: str = "no"
+    gradient_checkpointing: bool = False
+    logging_steps: int = 1
+    save_steps: int = 50
+    limit: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.num_generations < 2:
+            raise ValueError("num_generations must be at least 2: advantages compare candidates within a group")
+        if self.temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {self.temperature}")
+        if self.fidelity_space not in ("pixel", "latent"):
+            raise ValueError(f"fidelity_space must be pixel or latent, got {self.fidelity_space!r}")
+        if not 1 <= self.grad_steps <= self.denoising_steps:
+            raise ValueError(f"grad_steps must be in [1, denoising_steps={self.denoising_steps}], got {self.grad_steps}")
+        if len(self.reward_weights) != 4:
+            raise ValueError("reward_weights needs 4 numbers: fog, shake, rain, noise")
+
+    def check_ready(self) -> None:
+        for name, flag in (("restorer", "--restorer PATH"), ("reasoner", "--reasoner PATH"), ("data", "--data DIR")):
+            if not getattr(self, name):
+                raise ConfigError(f"no {name}: pass {flag} or set {name}: in the config")
+
+
+# --- what the loop needs from a restorer ----------------------------------------------
+class Policy(Protocol):
+    """A restorer as the GRPO loop sees it; `QwenPolicy` adapts `QwenEditRestorer`."""
+
+    def rollout(self, image: Any, diagnosis: Any, clean: Any, seeds: Sequence[int]) -> tuple[Any, Any]:
+        """(candidates as float images for the judge, energies E_k with the gradient) for one input."""
+
+    def trainable_parameters(self) -> list[Any]: ...
+
+    def save(self, output: Path) -> None: ...
+
+
+class QwenPolicy:
+    """`QwenEditRestorer` with its LoRA trainable: rollouts keep the gradient for the last K steps."""
+
+    def __init__(self, restorer, config: GRPOConfig) -> None:
+        import torch
+
+        self.restorer = restorer
+        self.config = config
+        transformer = restorer.pipeline.transformer
+        if not any("lora_" in name for name, _ in transformer.named_parameters()):
+            from restorer.train import RestorerTrainConfig, add_lora
+
+            add_lora(transformer, RestorerTrainConfig())  # no SFT LoRA given: start a fresh one
+        for name, parameter in transformer.named_parameters():
+            parameter.requires_grad_("lora_" in name)
+        for module in (restorer.pipeline.vae, restorer.pipeline.text_encoder):
+            module.requires_grad_(False)
+        if config.gradient_checkpointing:
+            transformer.enable_gradient_checkpointing()
+        self.reference = [p.detach().clone() for p in self.trainable_parameters()]
+        self._torch = torch
+
+    def trainable_parameters(self) -> list[Any]:
+        return [p for p in self.restorer.pipeline.transformer.parameters() if p.requires_grad]
+
+    def rollout(self, image, diagnosis, clean, seeds):
+        torch = self._torch
+        from reasoner.qwen import to_pil
+        from restorer.qwen import working_size
+
+        pipe = self.restorer.pipeline
+        prompt = self.restorer.ablation.prompt(diagnosis)
+        pil = to_pil(image)
+        width, height = working_size(pil.width, pil.height, self.config.max_pixels, pipe.vae_scale_factor * 2)
+        target = pipe.image_processor.preprocess(to_pil(clean), height, width)[0].to(pipe._execution_device)
+        target = (target.float() + 1) / 2  # the processor maps to [-1, 1]
+        candidates, energies = [], []
+        for seed in seeds:
+            generator = torch.Generator().manual_seed(int(seed))
+            output = "latent" if self.config.fidelity_space == "latent" else "image"
+            result = self.restorer.denoise(
+                pil, prompt, self.config.denoising_steps, self.config.guidance, generator,
+                self.config.max_pixels, grad_steps=self.config.grad_steps, output=output,
+            )
+            if output == "latent":
+                from restorer.train import _latents, pack
+
+                reference = pack(_latents(pipe, to_pil(clean), height, width)[None].to(result))
+                energies.append(((result - reference) ** 2).mean())
+                image_out = self.restorer.decode(result.detach(), height, width)
+            else:
+                energies.append(((result - target) ** 2).mean())
+                image_out = result.detach()
+            candidates.append(image_out.permute(1, 2, 0).cpu().numpy())
+        return candidates, torch.stack(energies)
+
+    def save(self, output: Path) -> None:
+        from diffusers import QwenImageEditPipeline
+        from peft.utils import get_peft_model_state_dict
+
+        transformer = self.restorer.pipeline.transformer
+        adapter = next(iter(transformer.peft_config))  # "default_0" when loaded by load_lora_weights
+        layers = get_peft_model_state_dict(transformer, adapter_name=adapter)
+        QwenImageEditPipeline.save_lora_weights(str(output), transformer_lora_layers=layers)
+
+
+def resolve_restorer(config: GRPOConfig) -> tuple[str, str | None]:
+    """(base, lora) from `restorer` (+ `model`): an SFT output names its base in rnr-restorer.json."""
+    path = Path(config.restorer)
+    if (path / "rnr-restorer.json").is_file():
+        return config.model or json.loads((path / "rnr-restorer.json").read_text())["base"], str(path)
+    if (path / "pytorch_lora_weights.safetensors").is_file():
+        if not config.model:
+            raise ConfigError(f"--restorer {path}: a LoRA that does not name its base model; set model=BASE")
+        return config.model, str(path)
+    return config.restorer, None
+
+
+# --- the loop ------------------------------------------------------------------------
+RewardFunction = Callable[..., list[float]]
+
+
+def train(config: GRPOConfig, reward_function: RewardFunction | None = None, policy: Policy | None = None, judge=None) -> Path:
+    """Algorithm 1. `reward_function(candidates, input_severities, candidate_severities)` defaults to
+    the paper's severity reduction (with the config's weights and clipping)."""
+    import numpy as np
+    import torch
+    from accelerate import Accelerator
+    from datasets import load_from_disk
+
+    from reasoner.qwen import QwenReasoner
+    from restorer.qwen import QwenEditRestorer
+
+    config.check_ready()
+    # Many GPUs: each process rolls out its own inputs; gradients are averaged before each step,
+    # so every replica applies the same update and stays identical.
+    accelerator = Accelerator(mixed_precision=config.mixed_precision)
+    device = str(accelerator.device)
+    output = Path(config.output)
+    output.mkdir(parents=True, exist_ok=True)
+    if accelerator.is_main_process:
+        (output / "rnr-train.yaml").write_text(yaml.safe_dump({"stage": "grpo", **to_dict(config)}, sort_keys=False))
+    if policy is None:
+        base, lora = resolve_restorer(config)
+        policy = QwenPolicy(QwenEditRestorer.from_pretrained(base, lora=lora, device=device), config)
+    judge = judge or QwenReasoner.from_pretrained(config.reasoner, device=device, max_new_tokens=config.judge_max_new_tokens)
+    reward_function = reward_function or _paper_reward(config)
+    try:
+        dataset = load_from_disk(config.data)
+    except (FileNotFoundError, ValueError) as error:
+        raise ConfigError(f"--data {config.data}: not a datasets folder ({error}); make one with rnr-synth") from None
+    if config.limit is not None:
+        dataset = dataset.select(range(min(config.limit, len(dataset))))
+    parameters = policy.trainable_parameters()
+    optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
+    state = _resume(output, parameters, optimizer)
+    rng = np.random.default_rng([config.seed, state["step"], accelerator.process_index])
+    input_cache: dict[int, tuple[Any, Any]] = {}  # index -> (diagnosis, severities) of I_d, frozen judge
+    log = state["log"]
+    while state["step"] < config.max_steps:
+        indices = rng.integers(0, len(dataset), config.batch_size)
+        optimizer.zero_grad()
+        losses, rewards_seen, energies_seen, flat = [], [], [], 0
+        for index in indices.tolist():
+            row = dataset[index]
+            if index not in input_cache:
+                diagnosis = judge.diagnose([row["degraded"]])[0]
+                input_cache[index] = (diagnosis, list(diagnosis.severities()))
+            diagnosis, before = input_cache[index]
+            seeds = rng.integers(0, 2**31 - 1, config.num_generations)
+            candidates, energies = policy.rollout(row["degraded"], diagnosis, row["clean"], seeds)
+            after = judge.severities(candidates).tolist()
+            rewards = torch.tensor(reward_function(candidates=candidates, input_severities=before, candidate_severities=after))
+            flat += int(rewards.std() == 0)
+            loss = grpo_loss(energies, rewards, config.temperature, config.epsilon) / len(indices)
+            if config.anchor_weight > 0:
+                drift = sum(((p - r) ** 2).sum() for p, r in zip(parameters, policy.reference))
+                loss = loss + config.anchor_weight * drift / len(indices)
+            loss.backward()
+            losses.append(loss.item())
+            rewards_seen.extend(rewards.tolist())
+            energies_seen.extend(energies.detach().tolist())
+        if accelerator.num_processes > 1:
+            for parameter in parameters:
+                if parameter.grad is not None:
+                    parameter.grad = accelerator.reduce(parameter.grad, reduction="mean")
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(parameters, config.max_grad_norm))
+        optimizer.step()
+        state["step"] += 1
+        entry = {
+            "step": state["step"],
+            "loss": float(sum(losses)),
+            "reward_mean": float(np.mean(rewards_seen)),
+            "reward_std": float(np.std(rewards_seen)),
+            "energy_mean": float(np.mean(energies_seen)),
+            "grad_norm": grad_norm,
+            "zero_spread_share": flat / len(indices),  # groups that gave no learning signal
+        }
+        log.append(entry)
+        if state["step"] % config.logging_steps == 0 and accelerator.is_main_process:
+            print(json.dumps(entry))
+        if state["step"] % config.save_steps == 0 and accelerator.is_main_process:
+            _checkpoint(output, state, parameters, optimizer)
+    if accelerator.is_main_process:
+        policy.save(output)
+        base = resolve_restorer(config)[0] if isinstance(policy, QwenPolicy) else None
+        (output / "rnr-restorer.json").write_text(json.dumps({"base": base, "stage": "grpo", "steps": state["step"], "log": log}))
+    accelerator.wait_for_everyone()
+    return output
+
+
+def _paper_reward(config: GRPOConfig) -> RewardFunction:
+    def reward(candidates, input_severities, candidate_severities) -> list[float]:
+        raw = severity_reduction(input_severities, candidate_severities, config.reward_weights)
+        return clipped(raw, config.reward_clip)
+
+    return reward
+
+
+def _checkpoint(output: Path, state: dict[str, Any], parameters, optimizer) -> None:
+    import torch
+
+    folder = output / f"checkpoint-{state['step']}"
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save({"parameters": [p.detach().cpu() for p in parameters], "optimizer": optimizer.state_dict(), **state}, folder / "state.pt")
+
+
+def _resume(output: Path, parameters, optimizer) -> dict[str, Any]:
+    import torch
+
+    checkpoints = sorted(output.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    if not checkpoints:
+        return {"step": 0, "log": []}
+    saved = torch.load(checkpoints[-1] / "state.pt", weights_only=False)
+    with torch.no_grad():
+        for parameter, value in zip(parameters, saved["parameters"]):
+            parameter.copy_(value)
+    optimizer.load_state_dict(saved["optimizer"])
+    return {"step": saved["step"], "log": saved["log"]}
+
+
+def replace(config: GRPOConfig, **changes) -> GRPOConfig:
+    return dataclasses.replace(config, **{k: v for k, v in changes.items() if v is not None})
