@@ -18,6 +18,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from reasoner.prompts import DIAGNOSIS_PROMPT, SCENE_PROMPT
+from rnr.devices import resolve_device, torch_dtype
 from rnr.diagnosis import DEGRADATIONS, Diagnosis, ParseResult, clip_words
 
 logger = logging.getLogger(__name__)
@@ -88,15 +89,16 @@ class QwenReasoner:
         dtype: str = "auto",
         max_new_tokens: int = 512,
     ) -> "QwenReasoner":
-        import torch
         from transformers import AutoProcessor, Qwen3VLForConditionalGeneration
 
         base, adapter = _resolve(str(model), adapter)
         _check_is_qwen3_vl(base)
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        torch_dtype = _dtype(dtype, device)
-        network = Qwen3VLForConditionalGeneration.from_pretrained(base, dtype=torch_dtype)
+        device = resolve_device(device)
+        try:
+            weights_dtype = torch_dtype(dtype, device)
+        except ValueError as error:
+            raise ReasonerLoadError(str(error)) from None
+        network = Qwen3VLForConditionalGeneration.from_pretrained(base, dtype=weights_dtype)
         if adapter is not None:
             from peft import PeftModel
 
@@ -164,14 +166,3 @@ class QwenReasoner:
 
 def _has_processor(folder: Path) -> bool:
     return any((folder / name).is_file() for name in ("processor_config.json", "preprocessor_config.json"))
-
-
-def _dtype(name: str, device: str):
-    import torch
-
-    if name == "auto":
-        return torch.bfloat16 if device.startswith("cuda") and torch.cuda.is_bf16_supported() else torch.float32
-    try:
-        return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
-    except KeyError:
-        raise ReasonerLoadError(f"dtype {name!r}: use auto, float32, bfloat16 or float16") from None

@@ -9,7 +9,6 @@ command again. Many GPUs: ``accelerate launch -m rnr.cli.train --stage reasoner 
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,6 +144,3 @@ def train(config: ReasonerTrainConfig) -> Path:
     trainer.processing_class.save_pretrained(str(output))
     return output
 
-
-def replace(config: ReasonerTrainConfig, **changes) -> ReasonerTrainConfig:
-    return dataclasses.replace(config, **{k: v for k, v in changes.items() if v is not None})

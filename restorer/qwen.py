@@ -23,6 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from restorer.prompts import restoration_prompt
+from rnr.devices import resolve_device, torch_dtype
 from rnr.diagnosis import Diagnosis
 
 NEGATIVE_PROMPT = " "  # Qwen-Image-Edit's usual empty negative for true CFG
@@ -106,14 +107,15 @@ class QwenEditRestorer:
         attention_slicing: bool = False,
         **options: Any,
     ) -> "QwenEditRestorer":
-        import torch
         from diffusers import QwenImageEditPipeline
 
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        torch_dtype = _dtype(dtype, device)
+        device = resolve_device(device)
         try:
-            pipeline = QwenImageEditPipeline.from_pretrained(base, dtype=torch_dtype)
+            weights_dtype = torch_dtype(dtype, device)
+        except ValueError as error:
+            raise RestorerLoadError(str(error)) from None
+        try:
+            pipeline = QwenImageEditPipeline.from_pretrained(base, dtype=weights_dtype)
         except (OSError, ValueError, TypeError) as error:
             raise RestorerLoadError(
                 f"{base}: cannot load a Qwen-Image-Edit pipeline ({str(error).splitlines()[0]}); "
@@ -264,14 +266,3 @@ def _resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
     if image.shape[:2] == (height, width):
         return image
     return np.clip(cv2.resize(image, (width, height), interpolation=cv2.INTER_CUBIC), 0, 1)
-
-
-def _dtype(name: str, device: str):
-    import torch
-
-    if name == "auto":
-        return torch.bfloat16 if device.startswith("cuda") and torch.cuda.is_bf16_supported() else torch.float32
-    try:
-        return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
-    except KeyError:
-        raise RestorerLoadError(f"dtype {name!r}: use auto, float32, bfloat16 or float16") from None

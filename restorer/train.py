@@ -307,6 +307,3 @@ def _resume(accelerator, output: Path) -> dict[str, Any]:
 def _checkpoint(accelerator, output: Path, state: dict[str, Any]) -> None:
     accelerator.save_state(str(output / f"checkpoint-{state['step']}"))
 
-
-def replace(config: RestorerTrainConfig, **changes) -> RestorerTrainConfig:
-    return dataclasses.replace(config, **{k: v for k, v in changes.items() if v is not None})

@@ -14,7 +14,6 @@ trl has no RL for diffusion models, so the loop is ours; its config mirrors trl'
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,8 +115,6 @@ class QwenPolicy:
     """`QwenEditRestorer` with its LoRA trainable: rollouts keep the gradient for the last K steps."""
 
     def __init__(self, restorer, config: GRPOConfig) -> None:
-        import torch
-
         self.restorer = restorer
         self.config = config
         transformer = restorer.pipeline.transformer
@@ -132,13 +129,13 @@ class QwenPolicy:
         if config.gradient_checkpointing:
             transformer.enable_gradient_checkpointing()
         self.reference = [p.detach().clone() for p in self.trainable_parameters()]
-        self._torch = torch
 
     def trainable_parameters(self) -> list[Any]:
         return [p for p in self.restorer.pipeline.transformer.parameters() if p.requires_grad]
 
     def rollout(self, image, diagnosis, clean, seeds):
-        torch = self._torch
+        import torch
+
         from reasoner.qwen import to_pil
         from restorer.qwen import working_size
 
@@ -312,6 +309,3 @@ def _resume(output: Path, parameters, optimizer) -> dict[str, Any]:
     optimizer.load_state_dict(saved["optimizer"])
     return {"step": saved["step"], "log": saved["log"]}
 
-
-def replace(config: GRPOConfig, **changes) -> GRPOConfig:
-    return dataclasses.replace(config, **{k: v for k, v in changes.items() if v is not None})

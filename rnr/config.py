@@ -92,5 +92,10 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: list[st
     return from_dict(cls, apply_overrides(data, overrides or []))
 
 
+def with_overrides(config: T, **changes: Any) -> T:
+    """`config` with the given fields replaced, skipping those left as None (CLI flags not given)."""
+    return dataclasses.replace(config, **{k: v for k, v in changes.items() if v is not None})
+
+
 def _deep_copy(data: dict) -> dict:
     return {k: _deep_copy(v) if isinstance(v, dict) else v for k, v in data.items()}

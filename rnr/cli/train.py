@@ -37,22 +37,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def train_reasoner(args: argparse.Namespace) -> int:
-    from reasoner.train import ReasonerTrainConfig, replace, train
-    from rnr.config import load_config
+    from reasoner.train import ReasonerTrainConfig, train
+    from rnr.config import load_config, with_overrides
 
     config = load_config(ReasonerTrainConfig, args.config, args.overrides)
-    config = replace(config, data=args.data, model=args.model, output=args.output, max_steps=args.max_steps)
+    config = with_overrides(config, data=args.data, model=args.model, output=args.output, max_steps=args.max_steps)
     output = train(config)
     print(f"{PROG}: reasoner saved to {output}; load it with QwenReasoner.from_pretrained({str(output)!r})")
     return 0
 
 
 def train_restorer(args: argparse.Namespace) -> int:
-    from restorer.train import RestorerTrainConfig, replace, train
-    from rnr.config import load_config
+    from restorer.train import RestorerTrainConfig, train
+    from rnr.config import load_config, with_overrides
 
     config = load_config(RestorerTrainConfig, args.config, args.overrides)
-    config = replace(
+    config = with_overrides(
         config, data=args.data, model=args.model, output=args.output, max_steps=args.max_steps, reasoner=args.reasoner
     )
     output = train(config)
@@ -61,11 +61,11 @@ def train_restorer(args: argparse.Namespace) -> int:
 
 
 def train_grpo(args: argparse.Namespace) -> int:
-    from rl.grpo import GRPOConfig, replace, train
-    from rnr.config import load_config
+    from rl.grpo import GRPOConfig, train
+    from rnr.config import load_config, with_overrides
 
     config = load_config(GRPOConfig, args.config, args.overrides)
-    config = replace(
+    config = with_overrides(
         config, data=args.data, model=args.model, output=args.output, max_steps=args.max_steps,
         reasoner=args.reasoner, restorer=args.restorer,
     )
