@@ -134,6 +134,10 @@ def train(config: ReasonerTrainConfig) -> Path:
     """Train (or resume), then save adapter, processor and resolved config into `config.output`."""
     from transformers.trainer_utils import get_last_checkpoint
 
+    from reasoner.qwen import _check_is_qwen3_vl
+
+    config.check_ready()  # refuse before writing anything
+    _check_is_qwen3_vl(config.model)
     output = Path(config.output)
     output.mkdir(parents=True, exist_ok=True)
     (output / "rnr-train.yaml").write_text(yaml.safe_dump({"stage": "reasoner", **to_dict(config)}, sort_keys=False))

@@ -78,6 +78,21 @@ def working_size(width: int, height: int, max_pixels: int, multiple: int) -> tup
     return w, h
 
 
+def resolve_restorer_path(path: str, model: str | None = None) -> tuple[str, str | None]:
+    """(base, lora): an rnr-train restorer output names its base in rnr-restorer.json."""
+    import json
+    from pathlib import Path
+
+    folder = Path(path)
+    if (folder / "rnr-restorer.json").is_file():
+        return model or json.loads((folder / "rnr-restorer.json").read_text())["base"], str(folder)
+    if (folder / "pytorch_lora_weights.safetensors").is_file():
+        if not model:
+            raise RestorerLoadError(f"{path}: a LoRA that does not name its base model; give the base too")
+        return model, str(folder)
+    return path, None
+
+
 def _to_pil(image: Any):
     from reasoner.qwen import to_pil
 

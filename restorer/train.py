@@ -243,14 +243,14 @@ def train(config: RestorerTrainConfig) -> Path:
     from restorer.qwen import QwenEditRestorer, RestorerLoadError
 
     config.check_ready()
-    output = Path(config.output)
-    output.mkdir(parents=True, exist_ok=True)
-    (output / "rnr-train.yaml").write_text(yaml.safe_dump({"stage": "restorer", **to_dict(config)}, sort_keys=False))
     accelerator = Accelerator(gradient_accumulation_steps=config.gradient_accumulation, mixed_precision=config.mixed_precision)
     try:
         restorer = QwenEditRestorer.from_pretrained(config.model, device=str(accelerator.device))
     except RestorerLoadError as error:
-        raise ConfigError(str(error)) from None
+        raise ConfigError(str(error)) from None  # refused before anything was written
+    output = Path(config.output)
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "rnr-train.yaml").write_text(yaml.safe_dump({"stage": "restorer", **to_dict(config)}, sort_keys=False))
     pipeline = restorer.pipeline
     cache = Path(config.cache_dir) if config.cache_dir else output / "cache"
     with accelerator.main_process_first():

@@ -67,6 +67,7 @@ class GRPOConfig:
     grad_steps: int = 1  # K: the last K denoising steps keep the gradient
     guidance: float = 1.0
     judge_max_new_tokens: int = 512  # the judge writes a whole diagnosis per candidate
+    sampling_temperature: float = 1.0  # lite restorer: strength of its injected noise and diagnosis jitter
     max_pixels: int = 512 * 512
     fidelity_space: str = "pixel"  # or "latent": E between latents, no VAE in the backward pass
     # Beyond the paper, off by default:
@@ -177,14 +178,12 @@ class QwenPolicy:
 
 def resolve_restorer(config: GRPOConfig) -> tuple[str, str | None]:
     """(base, lora) from `restorer` (+ `model`): an SFT output names its base in rnr-restorer.json."""
-    path = Path(config.restorer)
-    if (path / "rnr-restorer.json").is_file():
-        return config.model or json.loads((path / "rnr-restorer.json").read_text())["base"], str(path)
-    if (path / "pytorch_lora_weights.safetensors").is_file():
-        if not config.model:
-            raise ConfigError(f"--restorer {path}: a LoRA that does not name its base model; set model=BASE")
-        return config.model, str(path)
-    return config.restorer, None
+    from restorer.qwen import RestorerLoadError, resolve_restorer_path
+
+    try:
+        return resolve_restorer_path(config.restorer, config.model)
+    except RestorerLoadError as error:
+        raise ConfigError(f"--restorer {error}; set model=BASE") from None
 
 
 # --- the loop ------------------------------------------------------------------------

@@ -12,7 +12,7 @@ def _readme_commands() -> list[str]:
 
 def test_readme_opens_with_the_demo_and_the_test_command():
     demo, tests = _readme_commands()[:2]
-    assert "rnr-synth --input bundled" in demo and "--preview" in demo
+    assert "rnr-restore rnr/assets/demo/" in demo and "--explain" in demo
     assert "pytest" in tests
 
 

@@ -104,12 +104,13 @@ def test_bad_model_paths_get_clear_errors(tmp_path, capsys):
     BertConfig(hidden_size=8, num_hidden_layers=1, num_attention_heads=1, intermediate_size=8).save_pretrained(tmp_path / "bert")
     with pytest.raises(ReasonerLoadError, match="is a 'bert' model, not Qwen3-VL"):
         QwenReasoner.from_pretrained(str(tmp_path / "bert"))
-    assert train_main(["--stage", "reasoner", "--config", TINY, "--data", str(tmp_path)]) == 2
+    assert train_main(["--stage", "reasoner", "--config", TINY, "--data", str(tmp_path), "--output", str(tmp_path / "o")]) == 2
+    assert not (tmp_path / "o").exists()  # refused before writing anything
     assert "no model to train: pass --model" in capsys.readouterr().err
-    assert train_main(["--stage", "reasoner", "--config", TINY, "lora_rr=3"]) == 2
+    assert train_main(["--stage", "reasoner", "--config", TINY, "--output", str(tmp_path / "o"), "lora_rr=3"]) == 2
     assert "unknown config key(s) lora_rr; known keys: model, data" in capsys.readouterr().err
-    assert train_main(["--stage", "grpo", "--backend", "lite"]) == 2
-    assert "lands with issue #6" in capsys.readouterr().err
+    assert train_main(["--stage", "grpo", "--backend", "lite", "--data", str(tmp_path), "--output", str(tmp_path / "o")]) == 2
+    assert "no restorer: pass --restorer PATH" in capsys.readouterr().err
 
 
 # --- accuracy ----------------------------------------------------------------------

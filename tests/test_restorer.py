@@ -142,7 +142,8 @@ def test_bad_restorer_paths_get_clear_errors(tmp_path, tiny_qwen_edit_dir, capsy
     (tmp_path / "empty").mkdir()
     with pytest.raises(RestorerLoadError, match="not a Qwen-Image-Edit LoRA"):
         QwenEditRestorer.from_pretrained(str(tiny_qwen_edit_dir), lora=str(tmp_path / "empty"))
-    assert train_main(["--stage", "restorer", "--config", TINY, "--data", str(tmp_path), "--model", str(tmp_path / "x")]) == 2
+    assert train_main(["--stage", "restorer", "--config", TINY, "--data", str(tmp_path), "--model", str(tmp_path / "x"), "--output", str(tmp_path / "o")]) == 2
+    assert not (tmp_path / "o").exists()
     assert "cannot load a Qwen-Image-Edit pipeline" in capsys.readouterr().err
 
 

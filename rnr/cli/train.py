@@ -10,7 +10,7 @@
 Config flows one way: the stage's dataclass defaults, then the YAML file, then the
 flags, then `key=value` overrides; unknown keys are an error and the resolved config is
 written into the output folder. Many GPUs: `accelerate launch -m rnr.cli.train ...`.
-The lite backend (`--backend lite`) lands with issue #6.
+`--backend lite` trains the compact CPU models that ship in the package (configs/lite/).
 """
 
 from __future__ import annotations
@@ -74,17 +74,55 @@ def train_grpo(args: argparse.Namespace) -> int:
     return 0
 
 
-def not_yet(args: argparse.Namespace) -> int:
-    issue = "#6"
-    print(f"{PROG}: --stage {args.stage} --backend {args.backend} is not yet available; it lands with issue {issue}", file=sys.stderr)
-    return 2
+def train_lite_reasoner(args: argparse.Namespace) -> int:
+    from reasoner.lite import LiteReasonerConfig, train
+    from rnr.config import load_config, with_overrides
+
+    config = load_config(LiteReasonerConfig, args.config, args.overrides)
+    output = train(with_overrides(config, data=args.data, output=args.output, max_steps=args.max_steps))
+    print(f"{PROG}: lite reasoner saved to {output}; load it with LiteReasoner.load({str(output / 'lite-reasoner.safetensors')!r})")
+    return 0
 
 
-STAGES = {("reasoner", "qwen"): train_reasoner, ("restorer", "qwen"): train_restorer, ("grpo", "qwen"): train_grpo}
+def train_lite_restorer(args: argparse.Namespace) -> int:
+    from restorer.lite import LiteRestorerConfig, train
+    from rnr.config import load_config, with_overrides
+
+    config = load_config(LiteRestorerConfig, args.config, args.overrides)
+    output = train(with_overrides(config, data=args.data, output=args.output, max_steps=args.max_steps))
+    print(f"{PROG}: lite restorer saved to {output}; load it with LiteRestorer.load({str(output / 'lite-restorer.safetensors')!r})")
+    return 0
+
+
+def train_lite_grpo(args: argparse.Namespace) -> int:
+    from reasoner.lite import LiteReasoner
+    from restorer.lite import LitePolicy, LiteRestorer
+    from rl.grpo import GRPOConfig, train
+    from rnr.config import load_config, with_overrides
+
+    config = load_config(GRPOConfig, args.config, args.overrides)
+    config = with_overrides(
+        config, data=args.data, output=args.output, max_steps=args.max_steps, reasoner=args.reasoner, restorer=args.restorer
+    )
+    config.check_ready()
+    policy = LitePolicy(LiteRestorer.load(config.restorer), config)
+    output = train(config, policy=policy, judge=LiteReasoner.load(config.reasoner))
+    print(f"{PROG}: GRPO-refined lite restorer saved to {output / 'lite-restorer.safetensors'}")
+    return 0
+
+
+STAGES = {
+    ("reasoner", "qwen"): train_reasoner,
+    ("restorer", "qwen"): train_restorer,
+    ("grpo", "qwen"): train_grpo,
+    ("reasoner", "lite"): train_lite_reasoner,
+    ("restorer", "lite"): train_lite_restorer,
+    ("grpo", "lite"): train_lite_grpo,
+}
 
 
 def run(args: argparse.Namespace) -> int:
-    return STAGES.get((args.stage, args.backend), not_yet)(args)
+    return STAGES[(args.stage, args.backend)](args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return run(args)
-    except (ConfigError, ReasonerLoadError, RestorerLoadError) as error:
+    except (ConfigError, ReasonerLoadError, RestorerLoadError, FileNotFoundError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
 

@@ -1,0 +1,203 @@
+"""The lite reasoner: a compact CNN diagnoser that runs on a CPU, shipped with the package.
+
+It answers what the Qwen3-VL reasoner answers (presence, severity and parameters of
+fog, shake, rain and noise; no scene text) through the fixed vector of
+`rnr.encoding`. The network is fully convolutional up to global mean/std pooling, so
+any input size works; it reads two scales: the first stage's full-resolution features
+(where noise and rain live) and the deepest ones (fog, blur).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from rnr.diagnosis import DEGRADATIONS, Diagnosis, ParseResult
+from rnr.encoding import PARAM_COUNT, decode, encode
+
+WEIGHTS = Path(__file__).resolve().parents[1] / "rnr" / "weights" / "lite-reasoner.safetensors"
+VIEW = 512  # larger photos are read through their central VIEW x VIEW window, at native resolution
+
+
+def _network(width: int = 24):
+    import torch
+    from torch import nn
+
+    class LiteDiagnoser(nn.Module):
+        """A thin full-resolution layer, then stages at strides 2-16; mean and std of every stage pooled.
+
+        Every scale matters: noise lives at full resolution, rain streaks and blurred edges
+        in the middle stages, fog in the deepest ones.
+        """
+
+        def __init__(self) -> None:
+            super().__init__()
+            widths = [16, width, width * 2, width * 3, width * 4]
+            self.stages = nn.ModuleList([nn.Sequential(nn.Conv2d(3, widths[0], 3, 1, 1), nn.GELU())])
+            for channels, out in zip(widths, widths[1:]):
+                self.stages.append(
+                    nn.Sequential(nn.Conv2d(channels, out, 3, 2, 1), nn.GELU(), nn.Conv2d(out, out, 3, 1, 1), nn.GELU())
+                )
+            pooled = 2 * sum(widths)
+            self.head = nn.Sequential(nn.Linear(pooled, 192), nn.GELU(), nn.Linear(192, 2 * len(DEGRADATIONS) + PARAM_COUNT))
+
+        def forward(self, x):
+            x = x * 2 - 1
+            features = []
+            for stage in self.stages:
+                x = stage(x)
+                features.append(x)
+            stats = []
+            for f in features:
+                stats += [f.mean(dim=(2, 3)), f.std(dim=(2, 3))]
+            return self.head(torch.cat(stats, dim=1))
+
+    return LiteDiagnoser()
+
+
+def split_outputs(outputs):
+    """(presence logits [B, 4], severity [B, 4] in [0, 1], params [B, PARAM_COUNT])."""
+    import torch
+
+    n = len(DEGRADATIONS)
+    return outputs[:, :n], torch.sigmoid(outputs[:, n : 2 * n]), outputs[:, 2 * n :]
+
+
+def central_view(image: np.ndarray, size: int = VIEW) -> np.ndarray:
+    height, width = image.shape[:2]
+    top, left = max(0, (height - size) // 2), max(0, (width - size) // 2)
+    return image[top : top + size, left : left + size]
+
+
+def _as_float(image: Any) -> np.ndarray:
+    if isinstance(image, (str, Path)):
+        from rnr.imageio import read_image
+
+        return read_image(image)
+    array = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
+    return array.astype(np.float32) / 255 if array.dtype == np.uint8 else array.astype(np.float32)
+
+
+@dataclass
+class LiteReasoner:
+    """The compact diagnoser, behind the same interface as `QwenReasoner`."""
+
+    model: Any
+    name: str = "lite"
+
+    @classmethod
+    def load(cls, weights: str | Path | None = None) -> "LiteReasoner":
+        """The shipped weights (no download), or a file written by `rnr-train --backend lite`."""
+        from safetensors.torch import load_file
+
+        path = Path(weights) if weights else WEIGHTS
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no lite reasoner weights; reinstall rnr, or train them: rnr-train --stage reasoner --backend lite")
+        model = _network()
+        model.load_state_dict(load_file(str(path)))
+        return cls(model=model.eval(), name=str(path))
+
+    from_pretrained = load
+
+    def predict(self, images: Sequence[Any]):
+        """Raw outputs [N, 26] for images of any sizes (one forward pass each)."""
+        import torch
+
+        rows = []
+        with torch.no_grad():
+            for image in images:
+                view = central_view(_as_float(image))
+                tensor = torch.from_numpy(np.ascontiguousarray(view)).permute(2, 0, 1)[None]
+                rows.append(self.model(tensor)[0])
+        return torch.stack(rows)
+
+    def diagnose(self, images: Sequence[Any], batch_size: int = 8, names=None) -> list[Diagnosis]:
+        import torch
+
+        logits, severity, params = split_outputs(self.predict(images))
+        presence = torch.sigmoid(logits).numpy()
+        return [decode(p, s, q) for p, s, q in zip(presence, severity.numpy(), params.numpy())]
+
+    def diagnose_detailed(self, images: Sequence[Any], batch_size: int = 8, names=None) -> list[ParseResult]:
+        return [ParseResult(d, ()) for d in self.diagnose(images)]  # a vector always decodes
+
+    def severities(self, images: Sequence[Any], batch_size: int = 8):
+        """Soft scores [N, 4]: presence probability x severity, 0-100 (the GRPO reward's input).
+
+        Thresholded diagnoses tie whenever every candidate reads as clean, which leaves GRPO
+        without signal; the soft score still ranks what is left of each degradation.
+        """
+        import torch
+
+        logits, severity, _ = split_outputs(self.predict(images))
+        return (torch.sigmoid(logits) * severity * 100.0).float()
+
+    def describe_scene(self, images: Sequence[Any], batch_size: int = 8) -> list[str]:
+        return [""] * len(images)  # the lite reasoner does not describe scenes
+
+
+# --- training (rnr-train --stage reasoner --backend lite) -------------------------------
+@dataclass(frozen=True)
+class LiteReasonerConfig:
+    data: str = ""
+    output: str = "runs/lite-reasoner"
+    max_steps: int = 3000
+    batch_size: int = 16
+    crop: int = 128
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-4
+    threads: int = 2
+    seed: int = 0
+    logging_steps: int = 100
+
+
+def diagnosis_loss(outputs, targets):
+    """BCE on presence, L1 on severity, L1 on the parameters of present degradations."""
+    import torch
+    import torch.nn.functional as F
+
+    from rnr.encoding import PARAM_SLOTS
+
+    n = len(DEGRADATIONS)
+    logits, severity, params = split_outputs(outputs)
+    presence_t, severity_t, params_t = targets[:, :n], targets[:, n : 2 * n], targets[:, 2 * n :]
+    mask = torch.cat([presence_t[:, i : i + 1].expand(-1, len(PARAM_SLOTS[name])) for i, name in enumerate(DEGRADATIONS)], dim=1)
+    param_loss = (torch.abs(params - params_t) * mask).sum() / mask.sum().clamp(min=1)
+    return F.binary_cross_entropy_with_logits(logits, presence_t) + 2 * F.l1_loss(severity, severity_t) + param_loss
+
+
+def train(config: LiteReasonerConfig) -> Path:
+    import torch
+    from safetensors.torch import save_file
+
+    from rnr.pairs import load_pairs, random_crops
+
+    torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    pairs = load_pairs(config.data)
+    targets = torch.from_numpy(np.stack([encode(Diagnosis.from_record(r)) for r in pairs.records]))
+    model = _network()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.learning_rate, total_steps=config.max_steps, pct_start=0.05)
+    rng = np.random.default_rng(config.seed)
+    output = Path(config.output)
+    output.mkdir(parents=True, exist_ok=True)
+    log, started = [], time.perf_counter()
+    for step in range(1, config.max_steps + 1):
+        index, _, degraded = random_crops(pairs, rng, config.batch_size, config.crop)
+        loss = diagnosis_loss(model(degraded), targets[index])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        log.append(loss.item())
+        if step % config.logging_steps == 0:
+            print(json.dumps({"step": step, "loss": float(np.mean(log[-config.logging_steps :])), "seconds": round(time.perf_counter() - started, 1)}), flush=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(output / "lite-reasoner.safetensors"))
+    (output / "rnr-lite.json").write_text(json.dumps({"stage": "reasoner", "steps": config.max_steps, "seconds": time.perf_counter() - started, "loss": log[-1]}))
+    return output

@@ -1,0 +1,58 @@
+"""Clean/degraded pairs of an rnr-synth dataset in memory, and random crops of them (lite training)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass
+class Pairs:
+    clean: list[np.ndarray]  # uint8 (H, W, 3)
+    degraded: list[np.ndarray]
+    records: list[dict]
+
+
+def load_pairs(data: str, limit: int | None = None) -> Pairs:
+    """Decode every pair once (PNG bytes straight through cv2)."""
+    from datasets import Image, load_from_disk
+
+    from rnr.config import ConfigError
+
+    try:
+        dataset = load_from_disk(data)
+    except (FileNotFoundError, ValueError) as error:
+        raise ConfigError(f"--data {data}: not a datasets folder ({error}); make one with rnr-synth") from None
+    if limit is not None:
+        dataset = dataset.select(range(min(limit, len(dataset))))
+    dataset = dataset.select_columns(["clean", "degraded", "record"])
+    dataset = dataset.cast_column("clean", Image(decode=False)).cast_column("degraded", Image(decode=False))
+
+    def decode(cell) -> np.ndarray:
+        return cv2.cvtColor(cv2.imdecode(np.frombuffer(cell["bytes"], np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+    clean, degraded, records = [], [], []
+    for row in dataset:
+        clean.append(decode(row["clean"]))
+        degraded.append(decode(row["degraded"]))
+        records.append(json.loads(row["record"]))
+    return Pairs(clean, degraded, records)
+
+
+def random_crops(pairs: Pairs, rng: np.random.Generator, count: int, size: int):
+    """(indices, clean, degraded): float32 tensors (count, 3, size, size) in [0, 1], same windows."""
+    import torch
+
+    indices = rng.integers(0, len(pairs.clean), count)
+    clean, degraded = [], []
+    for i in indices:
+        height, width = pairs.clean[i].shape[:2]
+        side = min(size, height, width)
+        y, x = int(rng.integers(0, height - side + 1)), int(rng.integers(0, width - side + 1))
+        for source, sink in ((pairs.clean[i], clean), (pairs.degraded[i], degraded)):
+            sink.append(source[y : y + side, x : x + side])
+    to_tensor = lambda crops: torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float() / 255  # noqa: E731
+    return torch.from_numpy(indices), to_tensor(clean), to_tensor(degraded)

@@ -1,0 +1,143 @@
+"""The embedded default: lite reasoner and restorer, rnr-restore, and the shipped weights' quality."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from reasoner.lite import LiteReasoner
+from restorer.lite import LiteRestorer, _network, _tiled
+from rnr import Diagnosis, Finding
+from rnr.cli.restore import main as restore_main
+
+DEMO = "rnr/assets/demo"
+# Looser than the full test set's numbers in rnr/weights/MODEL_CARD.md (fog F1 1.00, noise 0.99,
+# worst severity MAE 17.3 (shake), +4.6 dB), so only a regression fails.
+QUALITY = {"fog_f1": 0.85, "noise_f1": 0.85, "max_severity_mae": 25.0, "psnr_gain_db": 3.0}
+
+
+def test_an_untrained_restorer_is_the_identity_and_tiles_blend_exactly():
+    restorer = LiteRestorer(model=_network().eval())
+    image = np.random.default_rng(0).random((150, 130, 3), dtype=np.float32)
+    fog = Diagnosis(fog=Finding(True, 40.0, {"atmospheric_light": [0.9, 0.9, 0.9], "beta": 1.5, "t_mean": 0.5}))
+    whole = restorer.restore_array(image, None)
+    np.testing.assert_allclose(whole, image, atol=1e-6)  # zero-initialised outlet: output = input
+    tiled = _tiled(lambda x: x, image, tile=64, overlap=16)
+    np.testing.assert_allclose(tiled, image, atol=1e-6)
+    assert restorer.restore([image], [fog])[0].shape == (150, 130, 3)
+
+
+def test_the_shipped_models_load_offline_and_take_any_size():
+    reasoner, restorer = LiteReasoner.load(), LiteRestorer.load()
+    rng = np.random.default_rng(1)
+    images = [rng.random(shape, dtype=np.float32) for shape in ((37, 53, 3), (300, 200, 3), (700, 900, 3))]
+    diagnoses = reasoner.diagnose(images)
+    assert len(diagnoses) == 3 and all(isinstance(d, Diagnosis) for d in diagnoses)
+    assert reasoner.severities(images).shape == (3, 4)
+    outputs = restorer.restore(images, diagnoses)
+    assert [o.shape for o in outputs] == [i.shape for i in images]
+    clean = Diagnosis()
+    np.testing.assert_array_equal(restorer.restore([images[0]], [clean])[0], images[0])  # nothing diagnosed, nothing changed
+
+
+def test_sampling_is_deterministic_by_default_and_diverse_when_asked():
+    import torch
+
+    restorer, reasoner = LiteRestorer.load(), LiteReasoner.load()
+    photo = np.asarray(Image.open(f"{DEMO}/rocket-fog-rain.png").convert("RGB"), np.float32)[:128, :128] / 255
+    diagnosis = reasoner.diagnose([photo])
+    np.testing.assert_array_equal(restorer.restore([photo], diagnosis)[0], restorer.restore([photo], diagnosis)[0])
+    group = restorer.sample([photo], diagnosis, n=3, generator=torch.Generator().manual_seed(0))[0]
+    assert len(group) == 3 and not np.array_equal(group[0], group[1])
+
+
+def test_rnr_restore_end_to_end(tmp_path, capsys):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    Image.open(f"{DEMO}/coffee-fog-shake.png").crop((0, 0, 300, 200)).save(inputs / "coffee.png")
+    Image.open(f"{DEMO}/rocket-fog-rain.png").save(inputs / "rocket.jpg", quality=95)
+    (inputs / "notes.png").write_text("not a photo")
+    out = tmp_path / "out"
+    code = restore_main([str(inputs), str(tmp_path / "missing.png"), "-o", str(out), "--explain", "--json", str(tmp_path / "d.json"), "--side-by-side"])
+    captured = capsys.readouterr()
+    assert code == 1  # two inputs failed, the others were restored
+    assert "missing.png: no such file" in captured.err and "notes.png: not an image" in captured.err
+    assert Image.open(out / "coffee.restored.png").size == (300, 200)
+    assert Image.open(out / "rocket.restored.png").size == (512, 512)
+    assert (out / "rocket.side-by-side.png").is_file()
+    assert "Fog: severity" in captured.out and "coffee.png -> " in captured.out
+    diagnoses = json.loads((tmp_path / "d.json").read_text())
+    assert set(diagnoses) == {str(inputs / "coffee.png"), str(inputs / "rocket.jpg")}
+    assert Diagnosis.from_dict(diagnoses[str(inputs / "coffee.png")])  # valid JSON diagnoses
+    assert restore_main([str(inputs / "coffee.png")]) == 0 and (inputs / "coffee.restored.png").is_file()
+    before = (inputs / "coffee.restored.png").read_bytes()
+    assert restore_main([str(inputs / "coffee.png"), str(inputs / "coffee.restored.png")]) == 1  # would overwrite an input
+    assert (inputs / "coffee.restored.png").read_bytes() == before
+    assert "would overwrite the input" in capsys.readouterr().err
+    assert restore_main([str(inputs / "coffee.png"), "--restorer", str(tmp_path / "nope.safetensors")]) == 2
+
+
+def test_any_reasoner_drives_any_restorer(tmp_path, tiny_qwen3_vl, tiny_qwen_edit_dir, tiny_synth_set, capsys):
+    from rnr.cli.train import main as train_main
+
+    photo = tmp_path / "p.png"
+    Image.open(f"{DEMO}/coffee-fog-shake.png").crop((0, 0, 64, 48)).save(photo)
+    assert restore_main([str(photo), "--reasoner", str(tiny_qwen3_vl), "-o", str(tmp_path / "a")]) == 0
+    lora = tmp_path / "lora"
+    assert train_main(["--stage", "restorer", "--config", "configs/restorer/tiny.yaml", "--data", str(tiny_synth_set),
+                       "--model", str(tiny_qwen_edit_dir), "--output", str(lora), "--max-steps", "1"]) == 0
+    from restorer.qwen import QwenEditRestorer
+
+    assert restore_main([str(photo), "--restorer", str(lora), "-o", str(tmp_path / "b"), "--explain"]) == 0
+    assert Image.open(tmp_path / "b" / "p.restored.png").size == (64, 48)
+    assert isinstance(__import__("rnr.pipeline", fromlist=["load_restorer"]).load_restorer(str(lora)), QwenEditRestorer)
+
+
+@pytest.fixture(scope="module")
+def quality_subset(tmp_path_factory):
+    """24 samples of the held-out test photos (skimage), the benchmark's recipe and seed."""
+    import sys
+
+    from datasets import load_from_disk
+
+    sys.path.insert(0, "benchmarks")
+    from test_photos import main as write_test_photos
+
+    from rnr.cli.synth import main as synth_main
+
+    folder = tmp_path_factory.mktemp("quality")
+    write_test_photos(str(folder / "photos"))
+    args = ["--quiet", "--workers", "1", "--input", str(folder / "photos"), "--output", str(folder / "set"),
+            "--num", "24", "--size", "256", "--seed", "999", "--config", "configs/lite/synth.yaml"]
+    assert synth_main(args) == 0
+    dataset = load_from_disk(str(folder / "set"))
+    records = [json.loads(r) for r in dataset["record"]]
+    clean = [np.asarray(i.convert("RGB"), np.float32) / 255 for i in dataset["clean"]]
+    degraded = [np.asarray(i.convert("RGB"), np.float32) / 255 for i in dataset["degraded"]]
+    return records, clean, degraded
+
+
+def test_shipped_weights_keep_their_quality_on_a_fixed_subset(quality_subset):
+    """Looser than docs/BENCHMARKS.md's full-test-set numbers, so only a regression fails."""
+    from reasoner.accuracy import presence_scores, severity_mae
+    from rnr.metrics import psnr
+
+    records, clean, degraded = quality_subset
+    reasoner, restorer = LiteReasoner.load(), LiteRestorer.load()
+    diagnoses = reasoner.diagnose(degraded)
+    truth = [Diagnosis.from_record(r) for r in records]
+    presence = presence_scores(diagnoses, truth)
+    assert presence["fog"]["f1"] >= QUALITY["fog_f1"] and presence["noise"]["f1"] >= QUALITY["noise_f1"]
+    assert max(severity_mae(diagnoses, truth).values()) <= QUALITY["max_severity_mae"]
+    hurt = [i for i, r in enumerate(records) if not r["clean"]]
+    full = restorer.restore([degraded[i] for i in hurt], [diagnoses[i] for i in hurt])
+    blind = restorer.restore([degraded[i] for i in hurt], [None] * len(hurt))
+    before = np.mean([psnr(degraded[i], clean[i]) for i in hurt])
+    with_diagnosis = np.mean([psnr(out, clean[i]) for out, i in zip(full, hurt)])
+    without = np.mean([psnr(out, clean[i]) for out, i in zip(blind, hurt)])
+    assert with_diagnosis - before >= QUALITY["psnr_gain_db"]
+    assert with_diagnosis > without  # the reasoning helps
+    for i, r in enumerate(records):
+        if r["clean"] and diagnoses[i].is_clean:
+            assert psnr(restorer.restore([degraded[i]], [diagnoses[i]])[0], degraded[i]) >= 35
