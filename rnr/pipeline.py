@@ -109,10 +109,28 @@ def side_by_side(original: Any, restored: Any, caption: str):
     left, right = to_uint8(np.asarray(original)), to_uint8(np.asarray(restored))
     gap = np.full((left.shape[0], 8, 3), 255, np.uint8)
     top = np.concatenate([left, gap, right], axis=1)
-    lines = caption.splitlines() or [""]
     scale = max(0.4, top.shape[1] / 1600)
+    lines = _wrap(caption, top.shape[1] - 16, scale)
     height = int(22 * scale / 0.5)
     band = np.full((height * len(lines) + 8, top.shape[1], 3), 255, np.uint8)
     for i, line in enumerate(lines):
         cv2.putText(band, line, (8, height * (i + 1)), cv2.FONT_HERSHEY_SIMPLEX, scale, (20, 20, 20), 1, cv2.LINE_AA)
     return np.concatenate([top, band], axis=0)
+
+
+def _wrap(text: str, width: int, scale: float) -> list[str]:
+    """Greedy word wrap to `width` pixels in OpenCV's plain font."""
+    import cv2
+
+    lines = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        for word in paragraph.split(" "):
+            trial = f"{line} {word}" if line else word
+            if line and cv2.getTextSize(trial, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] > width:
+                lines.append(line)
+                line = "  " + word
+            else:
+                line = trial
+        lines.append(line)
+    return lines
