@@ -9,8 +9,6 @@ any input size works; it reads two scales: the first stage's full-resolution fea
 
 from __future__ import annotations
 
-import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -173,31 +171,16 @@ def diagnosis_loss(outputs, targets):
 
 def train(config: LiteReasonerConfig) -> Path:
     import torch
-    from safetensors.torch import save_file
 
-    from rnr.pairs import load_pairs, random_crops
+    from rnr.pairs import load_pairs, random_crops, train_on_crops
 
-    torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     pairs = load_pairs(config.data)
     targets = torch.from_numpy(np.stack([encode(Diagnosis.from_record(r)) for r in pairs.records]))
     model = _network()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.learning_rate, total_steps=config.max_steps, pct_start=0.05)
-    rng = np.random.default_rng(config.seed)
-    output = Path(config.output)
-    output.mkdir(parents=True, exist_ok=True)
-    log, started = [], time.perf_counter()
-    for step in range(1, config.max_steps + 1):
+
+    def step_loss(rng):
         index, _, degraded = random_crops(pairs, rng, config.batch_size, config.crop)
-        loss = diagnosis_loss(model(degraded), targets[index])
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-        log.append(loss.item())
-        if step % config.logging_steps == 0:
-            print(json.dumps({"step": step, "loss": float(np.mean(log[-config.logging_steps :])), "seconds": round(time.perf_counter() - started, 1)}), flush=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(output / "lite-reasoner.safetensors"))
-    (output / "rnr-lite.json").write_text(json.dumps({"stage": "reasoner", "steps": config.max_steps, "seconds": time.perf_counter() - started, "loss": log[-1]}))
-    return output
+        return diagnosis_loss(model(degraded), targets[index])
+
+    return train_on_crops(model, step_loss, config, "lite-reasoner.safetensors", "reasoner", "loss")

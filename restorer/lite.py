@@ -14,8 +14,6 @@ processed in overlapping tiles blended with a smooth window, so memory stays bou
 
 from __future__ import annotations
 
-import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -210,39 +208,24 @@ class LiteRestorerConfig:
 
 def train(config: LiteRestorerConfig) -> Path:
     import torch
-    from safetensors.torch import save_file
 
-    from rnr.pairs import load_pairs, random_crops
+    from rnr.pairs import load_pairs, random_crops, train_on_crops
 
-    torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     pairs = load_pairs(config.data)
     conditions = torch.from_numpy(np.stack([encode(Diagnosis.from_record(r)) for r in pairs.records]))
     restorer = LiteRestorer(model=_network())
-    optimizer = torch.optim.AdamW(restorer.model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.learning_rate, total_steps=config.max_steps, pct_start=0.05)
-    rng = np.random.default_rng(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
-    output = Path(config.output)
-    output.mkdir(parents=True, exist_ok=True)
-    log, started = [], time.perf_counter()
-    for step in range(1, config.max_steps + 1):
+
+    def step_loss(rng):
         index, clean, degraded = random_crops(pairs, rng, config.batch_size, config.crop)
         condition = conditions[index].clone()
         condition[torch.rand(len(index), generator=generator) < config.empty_share] = 0
         temperature = float(rng.uniform(0, 1)) if rng.random() < 0.5 else 0.0
         restored = restorer.forward(degraded, condition, generator, temperature)
-        loss = torch.nn.functional.l1_loss(restored, clean)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-        log.append(loss.item())
-        if step % config.logging_steps == 0:
-            print(json.dumps({"step": step, "l1": float(np.mean(log[-config.logging_steps :])), "seconds": round(time.perf_counter() - started, 1)}), flush=True)
-    save_file({k: v.contiguous() for k, v in restorer.model.state_dict().items()}, str(output / "lite-restorer.safetensors"))
-    (output / "rnr-lite.json").write_text(json.dumps({"stage": "restorer", "steps": config.max_steps, "seconds": time.perf_counter() - started, "l1": log[-1]}))
-    return output
+        return torch.nn.functional.l1_loss(restored, clean)
+
+    return train_on_crops(restorer.model, step_loss, config, "lite-restorer.safetensors", "restorer", "l1")
 
 
 class LitePolicy:

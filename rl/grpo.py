@@ -146,19 +146,21 @@ class QwenPolicy:
         width, height = working_size(pil.width, pil.height, self.config.max_pixels, pipe.vae_scale_factor * 2)
         target = pipe.image_processor.preprocess(to_pil(clean), height, width)[0].to(pipe._execution_device)
         target = (target.float() + 1) / 2  # the processor maps to [-1, 1]
+        output = "latent" if self.config.fidelity_space == "latent" else "image"
+        if output == "latent":  # the clean image's latents, once per group
+            from restorer.train import _latents, pack
+
+            with torch.no_grad():
+                reference = pack(_latents(pipe, to_pil(clean), height, width)[None])
         candidates, energies = [], []
         for seed in seeds:
             generator = torch.Generator().manual_seed(int(seed))
-            output = "latent" if self.config.fidelity_space == "latent" else "image"
             result = self.restorer.denoise(
                 pil, prompt, self.config.denoising_steps, self.config.guidance, generator,
                 self.config.max_pixels, grad_steps=self.config.grad_steps, output=output,
             )
             if output == "latent":
-                from restorer.train import _latents, pack
-
-                reference = pack(_latents(pipe, to_pil(clean), height, width)[None].to(result))
-                energies.append(((result - reference) ** 2).mean())
+                energies.append(((result - reference.to(result)) ** 2).mean())
                 image_out = self.restorer.decode(result.detach(), height, width)
             else:
                 energies.append(((result - target) ** 2).mean())

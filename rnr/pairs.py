@@ -56,3 +56,39 @@ def random_crops(pairs: Pairs, rng: np.random.Generator, count: int, size: int):
             sink.append(source[y : y + side, x : x + side])
     to_tensor = lambda crops: torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float() / 255  # noqa: E731
     return torch.from_numpy(indices), to_tensor(clean), to_tensor(degraded)
+
+
+def train_on_crops(model, step_loss, config, weights_name: str, stage: str, log_name: str):
+    """The lite stages' loop: AdamW + one-cycle over random crops, JSON log lines, safetensors out.
+
+    `step_loss(pairs, rng)` returns one step's loss; `config` carries data, output,
+    max_steps, learning_rate, weight_decay, threads, seed and logging_steps.
+    """
+    import json
+    import time
+    from pathlib import Path
+
+    import torch
+    from safetensors.torch import save_file
+
+    torch.set_num_threads(config.threads)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.learning_rate, total_steps=config.max_steps, pct_start=0.05)
+    rng = np.random.default_rng(config.seed)
+    output = Path(config.output)
+    output.mkdir(parents=True, exist_ok=True)
+    log, started = [], time.perf_counter()
+    for step in range(1, config.max_steps + 1):
+        loss = step_loss(rng)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        log.append(loss.item())
+        if step % config.logging_steps == 0:
+            recent = float(np.mean(log[-config.logging_steps :]))
+            print(json.dumps({"step": step, log_name: recent, "seconds": round(time.perf_counter() - started, 1)}), flush=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(output / weights_name))
+    summary = {"stage": stage, "steps": config.max_steps, "seconds": time.perf_counter() - started, log_name: log[-1]}
+    (output / "rnr-lite.json").write_text(json.dumps(summary))
+    return output

@@ -120,3 +120,13 @@ def test_grpo_steps_with_reward_spread_change_the_lora_and_nothing_else(sft_rest
     assert all(torch.equal(p, frozen[n]) for module in (restorer.pipeline.vae, restorer.pipeline.text_encoder) for n, p in module.named_parameters())
     reloaded = _transformer_state(tmp_path / "grpo", tiny_qwen_edit_dir)
     assert all(torch.equal(reloaded[n], after[n].detach()) for n in changed)
+
+
+def test_latent_fidelity_rollouts_give_finite_differentiable_energies(tiny_qwen_edit_dir):
+    from restorer.qwen import QwenEditRestorer
+
+    config = GRPOConfig(denoising_steps=2, grad_steps=1, max_pixels=48 * 48, fidelity_space="latent")
+    policy = QwenPolicy(QwenEditRestorer.from_pretrained(str(tiny_qwen_edit_dir), guidance=1.0), config)
+    rng = np.random.default_rng(3)
+    candidates, energies = policy.rollout(rng.random((48, 48, 3), dtype=np.float32), FOGGY, rng.random((48, 48, 3), dtype=np.float32), [1, 2])
+    assert len(candidates) == 2 and torch.isfinite(energies).all() and energies.requires_grad

@@ -21,7 +21,6 @@ from pathlib import Path
 
 PROG = "rnr-restore"
 SUFFIX = ".restored.png"
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +43,8 @@ def _say(message: str) -> None:
 
 def collect(specs: list[str]) -> tuple[list[Path], list[str]]:
     """(image paths, one problem line per spec that named nothing)."""
+    from rnr.imageio import IMAGE_SUFFIXES
+
     found: list[Path] = []
     problems = []
     for spec in specs:
