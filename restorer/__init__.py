@@ -1,6 +1,7 @@
 """The Restore phase: restorer backends conditioned on a `rnr.Diagnosis`."""
 
-from restorer.prompts import restoration_prompt
-from restorer.qwen import Ablation, QwenEditRestorer, RestorerLoadError
+from restorer.lite import LiteRestorer
+from restorer.prompts import ABLATIONS, Ablation, restoration_prompt
+from restorer.qwen import QwenEditRestorer, RestorerLoadError
 
-__all__ = ["Ablation", "QwenEditRestorer", "RestorerLoadError", "restoration_prompt"]
+__all__ = ["ABLATIONS", "Ablation", "LiteRestorer", "QwenEditRestorer", "RestorerLoadError", "restoration_prompt"]

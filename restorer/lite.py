@@ -20,10 +20,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from restorer.prompts import Ablation
 from rnr.diagnosis import DEGRADATIONS, Diagnosis
 from rnr.encoding import VECTOR_SIZE, encode
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "rnr" / "weights" / "lite-restorer.safetensors"
+# The stage-2 (SFT) and stage-3 (GRPO) results; WEIGHTS is whichever of them ships as the default.
+SFT_WEIGHTS = WEIGHTS
+GRPO_WEIGHTS = WEIGHTS.with_name("lite-restorer-grpo.safetensors")
 FOG_T_FLOOR = 0.2  # the inversion divides by t: keep it from amplifying noise in dense fog
 
 
@@ -76,7 +80,7 @@ def _network(width: int = 24):
 
 
 def fog_prior(image, condition):
-    """``(I − A·(1 − t)) / t`` where fog is diagnosed (t floored), else the image itself."""
+    """``(I − A·(1 − t)) / t`` where fog is diagnosed with its parameters (t floored), else the image itself."""
     import torch
 
     from rnr.encoding import param_offset
@@ -84,9 +88,10 @@ def fog_prior(image, condition):
     start = param_offset("fog")
     present = condition[:, 0].view(-1, 1, 1, 1)
     light = condition[:, start : start + 3].view(-1, 3, 1, 1)
-    t = condition[:, start + 4].view(-1, 1, 1, 1).clamp(min=FOG_T_FLOOR)
+    raw_t = condition[:, start + 4].view(-1, 1, 1, 1)
+    t = raw_t.clamp(min=FOG_T_FLOOR)
     dehazed = ((image - light * (1 - t)) / t).clamp(0, 1)
-    return torch.where(present > 0.5, dehazed, image)
+    return torch.where((present > 0.5) & (raw_t > 0), dehazed, image)  # t = 0: parameters withheld
 
 
 def jitter(condition, generator, amount: float):
@@ -102,6 +107,17 @@ def jitter(condition, generator, amount: float):
     return condition
 
 
+def ablated(condition: np.ndarray, ablation: Ablation) -> np.ndarray:
+    """The condition vector without the scores and/or parameters: zeros, as for "no reasoner"."""
+    n = len(DEGRADATIONS)
+    condition = condition.copy()
+    if not ablation.scores:
+        condition[n : 2 * n] = 0.0
+    if not ablation.params:
+        condition[2 * n :] = 0.0
+    return condition
+
+
 @dataclass
 class LiteRestorer:
     """The compact restorer, behind the same interface as `QwenEditRestorer`."""
@@ -110,6 +126,7 @@ class LiteRestorer:
     tile: int = 512
     overlap: int = 32
     name: str = "lite"
+    ablation: Ablation = Ablation()
 
     @classmethod
     def load(cls, weights: str | Path | None = None, **options: Any) -> "LiteRestorer":
@@ -141,9 +158,11 @@ class LiteRestorer:
     def restore_array(self, image: np.ndarray, diagnosis: Diagnosis | None, generator=None, temperature: float = 0.0) -> np.ndarray:
         import torch
 
+        if not self.ablation.reasoner:
+            diagnosis = None
         if diagnosis is not None and diagnosis.is_clean:
             return image.astype(np.float32)  # nothing diagnosed, nothing to undo
-        condition = torch.from_numpy(encode(diagnosis))[None]
+        condition = torch.from_numpy(ablated(encode(diagnosis), self.ablation))[None]
         with torch.no_grad():
             return _tiled(lambda x: self.forward(x, condition, generator, temperature), image, self.tile, self.overlap)
 

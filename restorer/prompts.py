@@ -18,6 +18,8 @@ Clean scene: A dune under a blue sky
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rnr.diagnosis import DEGRADATIONS, Diagnosis, render_params
 
 INSTRUCTION = "Restore this photo: remove the degradations diagnosed below and keep everything else unchanged."
@@ -45,3 +47,34 @@ def restoration_prompt(diagnosis: Diagnosis | None, scores: bool = True, params:
     if scene and diagnosis.scene:
         lines.append(f"Clean scene: {diagnosis.scene}")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Ablation:
+    """What of the diagnosis reaches the restorer (paper Table 3); `reasoner=False` is "w/o reasoner".
+
+    Both backends read it: the Qwen restorer through the prompt's switches, the lite one
+    by zeroing the matching slots of its condition vector (zeros are what it sees for
+    "no reasoner"). These are inference-time ablations of one trained model; the paper
+    retrains a model per row.
+    """
+
+    reasoner: bool = True
+    scores: bool = True
+    params: bool = True
+    scene: bool = True
+
+    def prompt(self, diagnosis: Diagnosis | None) -> str:
+        if not self.reasoner:
+            return restoration_prompt(None)
+        return restoration_prompt(diagnosis, scores=self.scores, params=self.params, scene=self.scene)
+
+
+# Table 3's rows that switch conditioning; "w/o RL" swaps the model instead (rnr-eval --ablation).
+ABLATIONS = {
+    "w/o reasoner": Ablation(reasoner=False),
+    "w/o score": Ablation(scores=False),
+    "w/o parameters": Ablation(params=False),
+    "w/o semantics": Ablation(scene=False),
+    "full": Ablation(),
+}

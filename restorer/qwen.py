@@ -17,12 +17,11 @@ what the GRPO stage trains through.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 
-from restorer.prompts import restoration_prompt
+from restorer.prompts import Ablation
 from rnr.devices import resolve_device, torch_dtype
 from rnr.diagnosis import Diagnosis
 
@@ -31,21 +30,6 @@ NEGATIVE_PROMPT = " "  # Qwen-Image-Edit's usual empty negative for true CFG
 
 class RestorerLoadError(ValueError):
     """A model that cannot be loaded as a Qwen-Image-Edit restorer; the message says what to give."""
-
-
-@dataclass(frozen=True)
-class Ablation:
-    """What of the diagnosis reaches the prompt (paper Table 3); `reasoner=False` is "w/o reasoner"."""
-
-    reasoner: bool = True
-    scores: bool = True
-    params: bool = True
-    scene: bool = True
-
-    def prompt(self, diagnosis: Diagnosis | None) -> str:
-        if not self.reasoner:
-            return restoration_prompt(None)
-        return restoration_prompt(diagnosis, scores=self.scores, params=self.params, scene=self.scene)
 
 
 def prompt_drop_index(pipeline) -> int:

@@ -26,7 +26,8 @@ from typing import Any
 
 import yaml
 
-from restorer.qwen import Ablation, working_size
+from restorer.prompts import Ablation
+from restorer.qwen import working_size
 from rnr.config import ConfigError, to_dict
 
 LORA_TARGETS = ("to_k", "to_q", "to_v", "to_out.0")

@@ -107,7 +107,9 @@ def _apply_orientation(array: np.ndarray, orientation: int) -> np.ndarray:
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
-    """Float [0, 1] to uint8 with rounding (the quantisation every stored image goes through)."""
+    """Float [0, 1] to uint8 with rounding (the quantisation every stored image goes through); uint8 passes."""
+    if image.dtype == np.uint8:
+        return image
     return (np.clip(image, 0.0, 1.0) * np.float32(255) + np.float32(0.5)).astype(np.uint8)
 
 

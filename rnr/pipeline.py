@@ -1,6 +1,7 @@
 """Reason, then restore: load any reasoner and any restorer by name, and explain a diagnosis in words.
 
-Names: "lite" is the compact model shipped in the package; a `.safetensors` file is a
+Names: "lite" is the compact model shipped in the package; "classical" (restorers only)
+the conventional, physics-inverting restorer of `restorer.classical`; a `.safetensors` file is a
 lite model trained by `rnr-train --backend lite`; anything else is a Qwen model (hub id
 or folder): a Qwen3-VL reasoner (base, adapter or rnr-train output), or a Qwen-Image-Edit
 restorer (base, or an rnr-train restorer output that names its base). Any reasoner can
@@ -15,6 +16,7 @@ from typing import Any
 from rnr.diagnosis import Diagnosis
 
 LITE = "lite"
+CLASSICAL = "classical"  # the conventional restorer driven by the diagnosed parameters (no weights)
 
 
 def load_reasoner(name: str = LITE, device: str = "auto"):
@@ -32,6 +34,10 @@ def load_reasoner(name: str = LITE, device: str = "auto"):
 def load_restorer(name: str = LITE, device: str = "auto", tile: int | None = None):
     from restorer.lite import LiteRestorer
 
+    if name == CLASSICAL:
+        from restorer.classical import ClassicalRestorer
+
+        return ClassicalRestorer()
     options = {"tile": tile} if tile else {}
     if name == LITE:
         return LiteRestorer.load(**options)

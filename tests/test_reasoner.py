@@ -154,7 +154,7 @@ def test_rnr_eval_reasoner_writes_json_and_markdown(tiny_qwen3_vl, tiny_synth_se
     assert set(report["presence"]) == {"fog", "shake", "rain", "noise"}
     assert "| fog |" in (tmp_path / "results.md").read_text()
     assert eval_main(["reasoner", "--data", str(tmp_path / "none"), "--reasoner", str(tiny_qwen3_vl)]) == 2
-    assert "not a datasets folder" in capsys.readouterr().err
+    assert "none: no such folder" in capsys.readouterr().err
 
 
 def test_rnr_synth_captioner_fills_each_scene_from_the_clean_crop(tiny_qwen3_vl, photo_dir, tmp_path, capsys):

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from restorer.prompts import restoration_prompt
-from restorer.qwen import Ablation, QwenEditRestorer, RestorerLoadError, prompt_drop_index
+from restorer.prompts import Ablation
+from restorer.qwen import QwenEditRestorer, RestorerLoadError, prompt_drop_index
 from rnr import Diagnosis, Finding
 from rnr.cli.train import main as train_main
 

@@ -1,12 +1,26 @@
-"""rnr-eval: measure reasoners (and, with issue #7, restorers) on a synthesized test set.
+"""rnr-eval: the paper's tables for any reasoner/restorer pair, with pictures.
 
-    rnr-eval reasoner --data DIR --reasoner ID|PATH [--limit N] [--batch-size 8] [--output DIR]
+    rnr-eval --data DIR [--clean DIR] [--reasoner lite|ID|PATH] [--restorer lite|classical|ID|PATH]
+             [--ablation] [--baselines] [--sft-restorer ID|PATH] [--metrics LIST]
+             [--output DIR] [--limit N] [--sheet N] [--device auto]
+    rnr-eval reasoner --data DIR --reasoner lite|ID|PATH [--limit N] [--batch-size 8] [--output DIR]
 
-`reasoner` compares each diagnosis with the sample's ground-truth record: presence
-precision/recall/F1 per degradation, severity MAE, parameter errors, the share of
-answers the parser could not fully read, and images/s. It prints Markdown and, with
---output, writes results.json and results.md. The restoration tables (PSNR/SSIM,
-ablations, baselines) land with issue #7.
+DIR is any rnr-synth output (hf or folder format), a folder holding degraded/ and clean/
+(or input/ and target/, lq/ and gt/) with images matched by name, or a folder of degraded
+images with --clean naming their ground truth.
+
+Rows: the degraded input and the full pipeline; --baselines adds the conventional
+restorer driven by the diagnosed parameters and the lite restorer; --ablation adds
+Table 3 (w/o reasoner, w/o score, w/o parameters, w/o semantics, w/o RL). Metrics run
+through pyiqa: PSNR and SSIM always, LPIPS and the no-reference metrics when their
+weights are on this machine, otherwise reported as skipped with the reason.
+
+Writes OUTPUT/results.json, OUTPUT/results.md (also printed) and OUTPUT/contact-sheet.png
+(input | each method | ground truth, worst cases of the full method first).
+
+`reasoner` measures diagnosis alone: presence precision/recall/F1 per degradation,
+severity MAE, parameter errors, the share of answers the parser could not fully read,
+and images/s.
 """
 
 from __future__ import annotations
@@ -23,7 +37,7 @@ PROG = "rnr-eval"
 def build_reasoner_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"{PROG} reasoner", description="Reasoner accuracy on an rnr-synth set.")
     parser.add_argument("--data", required=True, metavar="DIR", help="an rnr-synth output (hf format)")
-    parser.add_argument("--reasoner", required=True, metavar="ID|PATH", help="a Qwen3-VL model, adapter or rnr-train output")
+    parser.add_argument("--reasoner", required=True, metavar="lite|ID|PATH", help="lite, a Qwen3-VL model, adapter or rnr-train output")
     parser.add_argument("--limit", type=int, metavar="N", help="evaluate the first N samples only")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--device", default="auto")
@@ -32,34 +46,53 @@ def build_reasoner_parser() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="The paper's tables for any reasoner/restorer pair.")
-    parser.add_argument("task", nargs="?", choices=("reasoner",), help="'reasoner': diagnosis accuracy")
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="The paper's restoration tables for any reasoner/restorer pair (`rnr-eval reasoner -h`: diagnosis only)."
+    )
+    parser.add_argument("--data", required=True, metavar="DIR", help="an rnr-synth output, or a folder with degraded/ and clean/")
+    parser.add_argument("--clean", metavar="DIR", help="ground-truth images named as those in --data (plain folders)")
+    parser.add_argument("--reasoner", default="lite", metavar="lite|ID|PATH", help="who diagnoses (default: lite)")
+    parser.add_argument("--restorer", default="lite", metavar="lite|classical|ID|PATH", help="the full method's restorer (default: lite)")
+    parser.add_argument("--ablation", action="store_true", help="add Table 3's rows")
+    parser.add_argument("--baselines", action="store_true", help="add the conventional restorer and the lite restorer")
+    parser.add_argument("--sft-restorer", metavar="ID|PATH", help="the restorer before GRPO, for the w/o RL row")
+    parser.add_argument("--metrics", default=",".join(_paper_metrics()), metavar="LIST",
+                        help="pyiqa metric names, comma-separated (PSNR and SSIM always run)")
+    parser.add_argument("--output", default="rnr-eval", metavar="DIR", help="where the three outputs go (default: ./rnr-eval)")
+    parser.add_argument("--limit", type=int, metavar="N", help="evaluate the first N samples only")
+    parser.add_argument("--sheet", type=int, default=6, metavar="N", help="samples on the contact sheet (default 6; 0: none)")
+    parser.add_argument("--device", default="auto", help="Qwen backends and pyiqa: cuda, cpu or auto")
     return parser
 
 
-def run_reasoner(args: argparse.Namespace) -> int:
-    from datasets import load_from_disk
+def _paper_metrics() -> tuple[str, ...]:
+    from rnr.metrics import PAPER_METRICS
 
+    return PAPER_METRICS
+
+
+def _say(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
+def run_reasoner(args: argparse.Namespace) -> int:
     from reasoner.accuracy import accuracy_report, markdown
-    from reasoner.qwen import QwenReasoner
-    from rnr.diagnosis import Diagnosis
+    from rnr.evaluation import EvalDataError, load_eval_set
     from rnr.imageio import atomic_write_text
+    from rnr.pipeline import load_reasoner
 
     try:
-        dataset = load_from_disk(args.data)
-    except (FileNotFoundError, ValueError):
-        print(f"{PROG}: error: --data {args.data}: not a datasets folder; make a test set with rnr-synth", file=sys.stderr)
+        eval_set = load_eval_set(args.data, limit=args.limit)
+    except EvalDataError as error:
+        _say(f"error: {error}")
         return 2
-    if "record" not in dataset.column_names:
-        print(f"{PROG}: error: --data {args.data}: has no 'record' column; make it with rnr-synth", file=sys.stderr)
+    truth = eval_set.truth
+    if truth is None:
+        _say(f"error: --data {args.data}: has no ground-truth diagnoses; make a test set with rnr-synth")
         return 2
-    if args.limit is not None:
-        dataset = dataset.select(range(min(args.limit, len(dataset))))
-    records = [json.loads(text) for text in dataset["record"]]
-    truth = [Diagnosis.from_record(record) for record in records]
-    reasoner = QwenReasoner.from_pretrained(args.reasoner, device=args.device)
+    reasoner = load_reasoner(args.reasoner, device=args.device)
     started = time.perf_counter()
-    results = reasoner.diagnose_detailed(dataset["degraded"], args.batch_size, names=[r["source"] for r in records])
+    results = reasoner.diagnose_detailed(eval_set.degraded, args.batch_size, names=eval_set.names)
     seconds = time.perf_counter() - started
     report = accuracy_report([r.diagnosis for r in results], truth, sum(1 for r in results if r.problems), seconds)
     report.update(reasoner=args.reasoner, data=args.data)
@@ -69,23 +102,148 @@ def run_reasoner(args: argparse.Namespace) -> int:
         out = Path(args.output)
         atomic_write_text(out / "results.json", json.dumps(report, indent=2) + "\n")
         atomic_write_text(out / "results.md", table)
-        print(f"{PROG}: wrote {out / 'results.json'} and {out / 'results.md'}")
+        _say(f"wrote {out / 'results.json'} and {out / 'results.md'}")
+    return 0
+
+
+def build_methods(args: argparse.Namespace, restorer, diagnoses) -> tuple[list, dict[str, str]]:
+    """The rows to run, and the rows that cannot run with why."""
+    from restorer.prompts import ABLATIONS
+    from rnr.evaluation import Method
+    from rnr.pipeline import CLASSICAL, LITE, load_restorer
+
+    full = f"full ({args.restorer})"
+    methods = [Method("degraded input")]
+    skipped: dict[str, str] = {}
+    if args.baselines:
+        methods.append(Method("conventional (diagnosed parameters)", load_restorer(CLASSICAL)))
+        if args.restorer != LITE:
+            methods.append(Method("lite restorer", load_restorer(LITE)))
+    methods.append(Method(full, restorer))
+    if not args.ablation:
+        return methods, skipped
+    for label, ablation in ABLATIONS.items():
+        if label == "full":
+            continue
+        if not hasattr(restorer, "ablation"):
+            skipped[label] = f"the {args.restorer} restorer takes no conditioning switches"
+        elif label == "w/o semantics" and not any(d is not None and d.scene for d in diagnoses):
+            skipped[label] = "the reasoner gave no scene text, so this row equals the full one"
+        else:
+            methods.append(Method(label, restorer, ablation, table="ablation"))
+    sft = args.sft_restorer or _default_sft(args.restorer)
+    if sft is None:
+        skipped["w/o RL"] = _no_sft_reason(args.restorer)
+    else:
+        methods.append(Method("w/o RL", load_restorer(sft, device=args.device), table="ablation"))
+    methods.append(Method("full", restorer, table="ablation", same_as=full))
+    return methods, skipped
+
+
+def _default_sft(restorer_name: str) -> str | None:
+    from restorer.lite import SFT_WEIGHTS, WEIGHTS
+    from rnr.pipeline import LITE
+
+    if restorer_name == LITE and SFT_WEIGHTS != WEIGHTS and SFT_WEIGHTS.is_file():
+        return str(SFT_WEIGHTS)
+    return None
+
+
+def _no_sft_reason(restorer_name: str) -> str:
+    from restorer.lite import GRPO_WEIGHTS
+    from rnr.pipeline import LITE
+
+    if restorer_name == LITE:
+        return (f"the shipped lite restorer is the SFT one (GRPO is not its default; see rnr/weights/MODEL_CARD.md); "
+                f"evaluate --restorer {GRPO_WEIGHTS.relative_to(Path.cwd()) if GRPO_WEIGHTS.is_relative_to(Path.cwd()) else GRPO_WEIGHTS} "
+                "--sft-restorer lite for the RL comparison")
+    return "give the restorer before GRPO with --sft-restorer"
+
+
+def run_tables(args: argparse.Namespace) -> int:
+    from rnr.evaluation import EvalDataError, comparison_sheet, combination, evaluate, load_eval_set, markdown, severity_band
+    from rnr.imageio import atomic_write_text, write_image
+    from rnr.devices import resolve_device
+    from rnr.metrics import MetricSuite
+    from rnr.pipeline import load_reasoner, load_restorer
+
+    try:
+        eval_set = load_eval_set(args.data, args.clean, args.limit)
+    except EvalDataError as error:
+        _say(f"error: {error}")
+        return 2
+    except ValueError as error:  # an unreadable image in the set
+        _say(f"error: {str(error).splitlines()[0]}; fix or remove it")
+        return 2
+    reasoner = load_reasoner(args.reasoner, device=args.device)
+    restorer = load_restorer(args.restorer, device=args.device)
+    started = time.perf_counter()
+    diagnoses = reasoner.diagnose(eval_set.degraded, names=eval_set.names)
+    reasoner_seconds = (time.perf_counter() - started) / len(eval_set)
+    methods, skipped_rows = build_methods(args, restorer, diagnoses)
+    suite = MetricSuite.create([m.strip() for m in args.metrics.split(",") if m.strip()], device=resolve_device(args.device))
+    result = evaluate(eval_set, methods, diagnoses, suite, progress=True)
+
+    truth = eval_set.truth
+    grouping = truth if truth is not None else diagnoses
+    # clean inputs score ~80 dB (pyiqa's cap for identical images) and would swamp the means
+    scored = [i for i, d in enumerate(truth) if not d.is_clean] if truth is not None else list(range(len(eval_set)))
+    report = {
+        "data": args.data, "kind": eval_set.kind, "samples": len(eval_set),
+        "reasoner": args.reasoner, "restorer": args.restorer,
+        "metrics": suite.names, "lower_better": {n: suite.lower_better(n) for n in suite.names},
+        "skipped_metrics": suite.skipped, "skipped_rows": skipped_rows,
+        "reasoner_seconds_per_image": reasoner_seconds,
+        "overall_samples": len(scored),
+        "methods": {m.label: {"table": m.table, "overall": result.overall(m.label, scored),
+                              "seconds_per_image": result.seconds[m.label], "same_as": m.same_as} for m in methods},
+        "grouped_by": "ground truth" if truth is not None else "diagnosis",
+        "breakdowns": {
+            "combination": result.breakdown([combination(d) for d in grouping]),
+            "severity": result.breakdown([severity_band(d) for d in grouping]),
+        },
+        "per_sample": [
+            {"name": name, "diagnosis": d.to_dict(), "scores": {m.label: result.scores[m.label][i] for m in methods}}
+            for i, (name, d) in enumerate(zip(eval_set.names, diagnoses))
+        ],
+    }
+    if truth is not None:
+        from reasoner.accuracy import accuracy_report
+
+        report["reasoner_accuracy"] = accuracy_report(diagnoses, truth, 0, reasoner_seconds * len(eval_set))
+    out = Path(args.output)
+    full = next(m.label for m in methods if m.table == "methods" and m.label.startswith("full"))
+    if args.sheet > 0:
+        worst_first = sorted(range(len(eval_set)), key=lambda i: result.scores[full][i]["psnr"])[: args.sheet]
+        from rnr.evaluation import thumbnail
+
+        columns = [("input", [thumbnail(x) for x in eval_set.degraded])]
+        columns += [(m.label, result.thumbs[m.label]) for m in methods if m.restorer is not None and m.same_as is None]
+        columns.append(("ground truth", [thumbnail(x) for x in eval_set.clean]))
+        captions = {label: [f"{label.split(' (')[0][:18]} {s['psnr']:.1f}dB" for s in result.scores[label]] for label, _ in columns[1:-1]}
+        captions["input"] = [f"{eval_set.names[i][:14]} {s['psnr']:.1f}dB" for i, s in enumerate(result.scores["degraded input"])]
+        write_image(out / "contact-sheet.png", comparison_sheet(columns, worst_first, captions))
+        report.update(sheet=str(out / "contact-sheet.png"), sheet_rows=len(worst_first))
+    table = markdown(report)
+    atomic_write_text(out / "results.json", json.dumps(report, indent=2, default=float) + "\n")
+    atomic_write_text(out / "results.md", table)
+    print(table)
+    _say(f"wrote {out / 'results.json'}, {out / 'results.md'}" + (f" and {out / 'contact-sheet.png'}" if args.sheet > 0 else ""))
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["reasoner"]:
-        from reasoner.qwen import ReasonerLoadError
+    from reasoner.qwen import ReasonerLoadError
+    from restorer.qwen import RestorerLoadError
 
-        try:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if argv[:1] == ["reasoner"]:
             return run_reasoner(build_reasoner_parser().parse_args(argv[1:]))
-        except ReasonerLoadError as error:
-            print(f"{PROG}: error: {error}", file=sys.stderr)
-            return 2
-    build_parser().parse_args(argv)
-    print(f"{PROG}: the restoration tables are not yet available (issue #7); `rnr-eval reasoner` works", file=sys.stderr)
-    return 2
+        return run_tables(build_parser().parse_args(argv))
+    except (ReasonerLoadError, RestorerLoadError, FileNotFoundError) as error:
+        _say(f"error: {str(error).splitlines()[0]}")
+        return 2
 
 
 if __name__ == "__main__":
