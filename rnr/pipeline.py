@@ -31,7 +31,8 @@ def load_reasoner(name: str = LITE, device: str = "auto"):
     return QwenReasoner.from_pretrained(name, device=device)
 
 
-def load_restorer(name: str = LITE, device: str = "auto", tile: int | None = None):
+def load_restorer(name: str = LITE, device: str = "auto", tile: int | None = None, **qwen_options: Any):
+    """`qwen_options` (steps, max_pixels, guidance, ...) go to `QwenEditRestorer.from_pretrained`."""
     from restorer.lite import LiteRestorer
 
     if name == CLASSICAL:
@@ -46,7 +47,7 @@ def load_restorer(name: str = LITE, device: str = "auto", tile: int | None = Non
     from restorer.qwen import QwenEditRestorer, resolve_restorer_path
 
     base, lora = resolve_restorer_path(name)
-    return QwenEditRestorer.from_pretrained(base, lora=lora, device=device)
+    return QwenEditRestorer.from_pretrained(base, lora=lora, device=device, **qwen_options)
 
 
 def explain(diagnosis: Diagnosis) -> str:

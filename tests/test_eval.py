@@ -129,3 +129,30 @@ def test_rnr_eval_on_paired_folders(tmp_path, photo, capsys):
     err = capsys.readouterr().err
     assert "no ground truth for c" in err and err.count("\n") == 1  # one line
     assert eval_main(["--data", str(tmp_path / "nowhere")]) == 2
+
+
+def test_rnr_eval_drives_a_qwen_restorer_through_the_ablation_rows(tiny_qwen_edit_dir, tiny_synth_set, tmp_path, monkeypatch):
+    """Plumbing only: a tiny random Qwen-Image-Edit's numbers mean nothing."""
+    from restorer.qwen import QwenEditRestorer
+
+    prompts = []
+    original = QwenEditRestorer.denoise
+
+    def spy(self, image, prompt, *args, **kwargs):
+        prompts.append(prompt)
+        return original(self, image, prompt, *args, **kwargs)
+
+    monkeypatch.setattr(QwenEditRestorer, "denoise", spy)
+    out = tmp_path / "eval"
+    code = eval_main(["--data", str(tiny_synth_set), "--limit", "2", "--restorer", str(tiny_qwen_edit_dir), "--ablation",
+                      "--sft-restorer", str(tiny_qwen_edit_dir), "--metrics", "psnr", "--output", str(out), "--sheet", "1",
+                      "--steps", "2", "--max-pixels", str(64 * 64)])
+    assert code == 0
+    report = json.loads((out / "results.json").read_text())
+    assert {"w/o reasoner", "w/o score", "w/o parameters", "w/o RL", "full"} <= set(report["methods"])
+    from restorer.prompts import NO_REASONER_INSTRUCTION
+
+    assert NO_REASONER_INSTRUCTION in prompts  # the w/o reasoner row reached the prompt
+    for sample in report["per_sample"]:  # and each switch reached it, for every image
+        diagnosis = Diagnosis.from_dict(sample["diagnosis"])
+        assert {Ablation(scores=False).prompt(diagnosis), Ablation(params=False).prompt(diagnosis), Ablation().prompt(diagnosis)} <= set(prompts)

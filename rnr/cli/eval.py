@@ -2,7 +2,7 @@
 
     rnr-eval --data DIR [--clean DIR] [--reasoner lite|ID|PATH] [--restorer lite|classical|ID|PATH]
              [--ablation] [--baselines] [--sft-restorer ID|PATH] [--metrics LIST]
-             [--output DIR] [--limit N] [--sheet N] [--device auto]
+             [--output DIR] [--limit N] [--sheet N] [--device auto] [--steps N] [--max-pixels N]
     rnr-eval reasoner --data DIR --reasoner lite|ID|PATH [--limit N] [--batch-size 8] [--output DIR]
 
 DIR is any rnr-synth output (hf or folder format), a folder holding degraded/ and clean/
@@ -62,7 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--limit", type=int, metavar="N", help="evaluate the first N samples only")
     parser.add_argument("--sheet", type=int, default=6, metavar="N", help="samples on the contact sheet (default 6; 0: none)")
     parser.add_argument("--device", default="auto", help="Qwen backends and pyiqa: cuda, cpu or auto")
+    parser.add_argument("--steps", type=int, metavar="N", help="Qwen restorers: denoising steps (default: the model's 30)")
+    parser.add_argument("--max-pixels", type=int, metavar="N", help="Qwen restorers: working resolution in pixels (default 1024*1024)")
     return parser
+
+
+def _qwen_options(args: argparse.Namespace) -> dict:
+    return {key: value for key, value in (("steps", args.steps), ("max_pixels", args.max_pixels)) if value is not None}
 
 
 def _paper_metrics() -> tuple[str, ...]:
@@ -135,7 +141,7 @@ def build_methods(args: argparse.Namespace, restorer, diagnoses) -> tuple[list, 
     if sft is None:
         skipped["w/o RL"] = _no_sft_reason(args.restorer)
     else:
-        methods.append(Method("w/o RL", load_restorer(sft, device=args.device), table="ablation"))
+        methods.append(Method("w/o RL", load_restorer(sft, device=args.device, **_qwen_options(args)), table="ablation"))
     methods.append(Method("full", restorer, table="ablation", same_as=full))
     return methods, skipped
 
@@ -176,7 +182,7 @@ def run_tables(args: argparse.Namespace) -> int:
         _say(f"error: {str(error).splitlines()[0]}; fix or remove it")
         return 2
     reasoner = load_reasoner(args.reasoner, device=args.device)
-    restorer = load_restorer(args.restorer, device=args.device)
+    restorer = load_restorer(args.restorer, device=args.device, **_qwen_options(args))
     started = time.perf_counter()
     diagnoses = reasoner.diagnose(eval_set.degraded, names=eval_set.names)
     reasoner_seconds = (time.perf_counter() - started) / len(eval_set)
