@@ -9,6 +9,7 @@ any input size works; it reads two scales: the first stage's full-resolution fea
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -87,10 +88,15 @@ class LiteReasoner:
 
     model: Any
     name: str = "lite"
+    thresholds: tuple[float, ...] = (0.5,) * len(DEGRADATIONS)  # presence cut-offs: fog, shake, rain, noise
 
     @classmethod
     def load(cls, weights: str | Path | None = None) -> "LiteReasoner":
-        """The shipped weights (no download), or a file written by `rnr-train --backend lite`."""
+        """The shipped weights (no download), or a file written by `rnr-train --backend lite`.
+
+        Calibrated presence thresholds travel in the file's metadata (`calibrate_file`).
+        """
+        from safetensors import safe_open
         from safetensors.torch import load_file
 
         path = Path(weights) if weights else WEIGHTS
@@ -98,7 +104,10 @@ class LiteReasoner:
             raise FileNotFoundError(f"{path}: no lite reasoner weights; reinstall rnr, or train them: rnr-train --stage reasoner --backend lite")
         model = _network()
         model.load_state_dict(load_file(str(path)))
-        return cls(model=model.eval(), name=str(path))
+        with safe_open(str(path), "pt") as handle:
+            metadata = handle.metadata() or {}
+        thresholds = tuple(json.loads(metadata["presence_thresholds"])) if "presence_thresholds" in metadata else cls.thresholds
+        return cls(model=model.eval(), name=str(path), thresholds=thresholds)
 
     from_pretrained = load
 
@@ -119,7 +128,7 @@ class LiteReasoner:
 
         logits, severity, params = split_outputs(self.predict(images))
         presence = torch.sigmoid(logits).numpy()
-        return [decode(p, s, q) for p, s, q in zip(presence, severity.numpy(), params.numpy())]
+        return [decode(p, s, q, self.thresholds) for p, s, q in zip(presence, severity.numpy(), params.numpy())]
 
     def diagnose_detailed(self, images: Sequence[Any], batch_size: int = 8, names=None) -> list[ParseResult]:
         return [ParseResult(d, ()) for d in self.diagnose(images)]  # a vector always decodes
@@ -152,6 +161,7 @@ class LiteReasonerConfig:
     threads: int = 2
     seed: int = 0
     logging_steps: int = 100
+    calibration_data: str = ""  # an rnr-synth set not trained on: presence thresholds are tuned on it
 
 
 def diagnosis_loss(outputs, targets):
@@ -183,4 +193,57 @@ def train(config: LiteReasonerConfig) -> Path:
         index, _, degraded = random_crops(pairs, rng, config.batch_size, config.crop)
         return diagnosis_loss(model(degraded), targets[index])
 
-    return train_on_crops(model, step_loss, config, "lite-reasoner.safetensors", "reasoner", "loss")
+    output = train_on_crops(model, step_loss, config, "lite-reasoner.safetensors", "reasoner", "loss")
+    if config.calibration_data:
+        thresholds = calibrate_file(output / "lite-reasoner.safetensors", config.calibration_data)
+        print(json.dumps({"presence_thresholds": dict(zip(DEGRADATIONS, thresholds))}), flush=True)
+    return output
+
+
+# --- presence thresholds ----------------------------------------------------------------
+THRESHOLD_GRID = tuple(round(0.3 + 0.05 * i, 2) for i in range(14))  # 0.30 ... 0.95
+
+
+def best_thresholds(probabilities: np.ndarray, present: np.ndarray, beta: float = 0.5) -> tuple[float, ...]:
+    """Per degradation, the grid cut-off with the best F-beta (beta < 1 weighs precision higher).
+
+    A false alarm costs more than a miss here: it makes the restorer touch a clean photo.
+    Ties go to the cut-off nearest 0.5.
+
+    >>> p = np.array([[0.9, 0.6], [0.7, 0.4], [0.55, 0.45], [0.2, 0.1]])
+    >>> best_thresholds(p, np.array([[1, 1], [1, 0], [0, 0], [0, 0]], bool))
+    (0.6, 0.5)
+    """
+    chosen = []
+    for column in range(probabilities.shape[1]):
+        scores = []
+        for cut in THRESHOLD_GRID:
+            said, truth = probabilities[:, column] >= cut, present[:, column]
+            hits = float((said & truth).sum())
+            precision = hits / said.sum() if said.sum() else 1.0
+            recall = hits / truth.sum() if truth.sum() else 1.0
+            f = (1 + beta**2) * precision * recall / (beta**2 * precision + recall) if precision + recall else 0.0
+            scores.append((round(f, 9), -abs(cut - 0.5), cut))
+        chosen.append(max(scores)[2])
+    return tuple(chosen)
+
+
+def calibrate_file(weights: str | Path, data: str) -> tuple[float, ...]:
+    """Tune the presence thresholds of a weights file on a held-out set; rewrite the file with them (atomically)."""
+    import os
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from rnr.pairs import load_pairs
+
+    reasoner = LiteReasoner.load(weights)
+    pairs = load_pairs(data)
+    logits, _, _ = split_outputs(reasoner.predict([image.astype(np.float32) / 255 for image in pairs.degraded]))
+    present = np.array([[r[name]["present"] for name in DEGRADATIONS] for r in pairs.records], bool)
+    thresholds = best_thresholds(torch.sigmoid(logits).numpy(), present)
+    path = Path(weights)
+    partial = path.with_name(path.name + ".partial")
+    save_file(load_file(str(path)), str(partial), metadata={"presence_thresholds": json.dumps(thresholds), "calibrated_on": str(data)})
+    os.replace(partial, path)
+    return thresholds

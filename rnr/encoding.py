@@ -10,6 +10,7 @@ of an absent degradation are 0.
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import numpy as np
 
@@ -74,11 +75,15 @@ def _raw_slots(name: str, params: dict) -> dict[str, float]:
     return values
 
 
-def decode(presence: np.ndarray, severities: np.ndarray, params: np.ndarray, threshold: float = 0.5) -> Diagnosis:
-    """A `Diagnosis` from a model's presence probabilities, severities / 100 and normalised params."""
+def decode(presence: np.ndarray, severities: np.ndarray, params: np.ndarray, threshold: float | Sequence[float] = 0.5) -> Diagnosis:
+    """A `Diagnosis` from a model's presence probabilities, severities / 100 and normalised params.
+
+    `threshold` is one presence cut-off, or one per degradation (fog, shake, rain, noise).
+    """
+    limits = np.broadcast_to(np.asarray(threshold, np.float64), (len(DEGRADATIONS),))
     findings = {}
     for i, name in enumerate(DEGRADATIONS):
-        if presence[i] < threshold:
+        if presence[i] < limits[i]:
             findings[name] = Finding()
             continue
         start = param_offset(name) - 2 * len(DEGRADATIONS)

@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 mkdir -p runs
 rnr-synth --input bundled --output data/lite-train --num 3000 --size 256 --seed 1 --no-stages \
     --config configs/lite/synth.yaml --quiet
+# A held-out set from the same photos (another seed) to tune the reasoner's presence thresholds on.
+rnr-synth --input bundled --output data/lite-val --num 400 --size 256 --seed 2 --no-stages \
+    --config configs/lite/synth.yaml --quiet
 rnr-train --stage reasoner --backend lite --config configs/lite/reasoner.yaml --data data/lite-train \
     2>&1 | tee runs/lite-reasoner.log
 rnr-train --stage restorer --backend lite --config configs/lite/restorer.yaml --data data/lite-train \

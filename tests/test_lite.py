@@ -141,3 +141,19 @@ def test_shipped_weights_keep_their_quality_on_a_fixed_subset(quality_subset):
     for i, r in enumerate(records):
         if r["clean"] and diagnoses[i].is_clean:
             assert psnr(restorer.restore([degraded[i]], [diagnoses[i]])[0], degraded[i]) >= 35
+
+
+def test_calibrated_thresholds_travel_in_the_weights_file(tmp_path, tiny_synth_set):
+    import shutil
+
+    from reasoner.lite import WEIGHTS, calibrate_file
+
+    weights = tmp_path / "r.safetensors"
+    shutil.copy(WEIGHTS, weights)
+    thresholds = calibrate_file(weights, str(tiny_synth_set))
+    assert len(thresholds) == 4 and all(0.3 <= t <= 0.95 for t in thresholds)
+    reloaded = LiteReasoner.load(weights)
+    assert reloaded.thresholds == thresholds
+    np.testing.assert_array_equal(reloaded.model.stages[0][0].weight.detach(), LiteReasoner.load().model.stages[0][0].weight.detach())
+    strict = LiteReasoner(model=reloaded.model, thresholds=(1.01,) * 4)  # above any probability: nothing is ever present
+    assert strict.diagnose([np.full((64, 64, 3), 0.5, np.float32)])[0].is_clean
