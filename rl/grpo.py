@@ -72,6 +72,7 @@ class GRPOConfig:
     fidelity_space: str = "pixel"  # or "latent": E between latents, no VAE in the backward pass
     # Beyond the paper, off by default:
     anchor_weight: float = 0.0  # MSE pull of the trainable weights towards the SFT weights
+    fidelity_weight: float = 0.0  # + weight * mean E of the group: pulls every candidate towards the ground truth
     reward_clip: float | None = None  # clip rewards to [-c, c]
     reward_weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)  # per degradation
     max_grad_norm: float = 1.0
@@ -245,6 +246,8 @@ def train(config: GRPOConfig, reward_function: RewardFunction | None = None, pol
             rewards = torch.tensor(reward_function(candidates=candidates, input_severities=before, candidate_severities=after))
             flat += int(rewards.std() == 0)
             loss = grpo_loss(energies, rewards, config.temperature, config.epsilon) / len(indices)
+            if config.fidelity_weight > 0:
+                loss = loss + config.fidelity_weight * energies.mean() / len(indices)
             if config.anchor_weight > 0:
                 drift = sum(((p - r) ** 2).sum() for p, r in zip(parameters, policy.reference))
                 loss = loss + config.anchor_weight * drift / len(indices)

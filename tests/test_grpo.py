@@ -130,3 +130,18 @@ def test_latent_fidelity_rollouts_give_finite_differentiable_energies(tiny_qwen_
     rng = np.random.default_rng(3)
     candidates, energies = policy.rollout(rng.random((48, 48, 3), dtype=np.float32), FOGGY, rng.random((48, 48, 3), dtype=np.float32), [1, 2])
     assert len(candidates) == 2 and torch.isfinite(energies).all() and energies.requires_grad
+
+
+@pytest.mark.parametrize("fidelity_weight", [0.0, 1.0])
+def test_the_fidelity_term_alone_moves_the_lite_policy(fidelity_weight, tiny_synth_set, tmp_path):
+    """Equal rewards give GRPO no gradient; the optional fidelity term still pulls towards the ground truth."""
+    from reasoner.lite import LiteReasoner
+    from restorer.lite import LitePolicy, LiteRestorer
+
+    config = GRPOConfig(restorer="lite", reasoner="lite", data=str(tiny_synth_set), output=str(tmp_path / "g"), max_steps=2,
+                        num_generations=2, learning_rate=1e-3, fidelity_weight=fidelity_weight, save_steps=100, limit=4)
+    policy = LitePolicy(LiteRestorer.load(), config)
+    before = [p.detach().clone() for p in policy.trainable_parameters()]
+    train(config, reward_function=lambda candidates, **_: [0.0] * len(candidates), policy=policy, judge=LiteReasoner.load())
+    moved = any(not torch.equal(a, b) for a, b in zip(before, policy.trainable_parameters()))
+    assert moved == (fidelity_weight > 0)
