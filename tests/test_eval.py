@@ -156,3 +156,12 @@ def test_rnr_eval_drives_a_qwen_restorer_through_the_ablation_rows(tiny_qwen_edi
     for sample in report["per_sample"]:  # and each switch reached it, for every image
         diagnosis = Diagnosis.from_dict(sample["diagnosis"])
         assert {Ablation(scores=False).prompt(diagnosis), Ablation(params=False).prompt(diagnosis), Ablation().prompt(diagnosis)} <= set(prompts)
+
+
+def test_rnr_restore_takes_the_conventional_restorer_by_name(tmp_path):
+    from rnr.cli.restore import main as restore_main
+
+    source = tmp_path / "p.png"
+    Image.open("rnr/assets/demo/motorcycle-fog-rain-noise.png").crop((0, 0, 96, 64)).save(source)
+    assert restore_main([str(source), "--restorer", "classical", "-o", str(tmp_path / "out")]) == 0
+    assert Image.open(tmp_path / "out" / "p.restored.png").size == (96, 64)
