@@ -7,6 +7,7 @@ config is plain data (`to_dict`) so every run can write what it actually used.
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 from pathlib import Path
 from typing import Any, Mapping, TypeVar
@@ -37,13 +38,33 @@ def from_dict(cls: type[T], data: Mapping[str, Any] | None, where: str = "") -> 
                 raise ConfigError(f"{where}{name} is a section: give it as a mapping, not {value!r}")
             kwargs[name] = from_dict(hint, value, where=f"{where}{name}.")
         elif typing.get_origin(hint) is tuple and isinstance(value, list):
-            kwargs[name] = tuple(value)
+            element_types = [t for t in typing.get_args(hint) if t is not Ellipsis] or [object]
+            kwargs[name] = tuple(_coerce(f"{where}{name}", element_types[min(i, len(element_types) - 1)], v) for i, v in enumerate(value))
         else:
-            kwargs[name] = value
+            kwargs[name] = _coerce(f"{where}{name}", hint, value)
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{where or cls.__name__}: {error}") from None
+
+
+def _coerce(key: str, hint: Any, value: Any) -> Any:
+    """Numbers as the field declares them: YAML reads ``5e-5`` (no dot) as a string, and ``3`` as an int.
+
+    >>> _coerce("lr", float, "5e-5"), _coerce("steps", int, "12"), _coerce("limit", int | None, None)
+    (5e-05, 12, None)
+    """
+    options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    if value is None or isinstance(value, bool) or str in options:
+        return value
+    try:
+        if float in options and isinstance(value, (int, str)):
+            return float(value)
+        if int in options and isinstance(value, str):
+            return int(value)
+    except ValueError:
+        raise ConfigError(f"{key}: {value!r} is not a number; give e.g. {key.rsplit('.', 1)[-1]}=0.001") from None
+    return value
 
 
 def to_dict(config: Any) -> dict[str, Any]:

@@ -30,7 +30,8 @@ def test_the_shipped_default_config_is_the_dataclass_default():
         (["fog.bta=[1,2]"], r"unknown config key\(s\) fog.bta"),
         (["fog=3"], "fog is a section"),
         (["beta"], "not key=value"),
-        (["fog.beta=[3, 1]"], "low 3 is above high 1"),
+        (["fog.beta=[3, 1]"], "low 3.0 is above high 1.0"),
+        (["fog.beta=[1, lots]"], "fog.beta: 'lots' is not a number"),
     ],
 )
 def test_bad_configs_name_the_key(overrides, message):
@@ -44,3 +45,16 @@ def test_unreadable_config_file(tmp_path):
     (tmp_path / "bad.yaml").write_text("p_fog: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(SynthConfig, tmp_path / "bad.yaml")
+
+
+def test_numbers_are_read_as_the_fields_declare_them(tmp_path):
+    """YAML reads 5e-5 (no dot) as a string; a float field still gets a float, from a file or an override."""
+    from rl.grpo import GRPOConfig
+
+    path = tmp_path / "g.yaml"
+    path.write_text("learning_rate: 5e-5\nmax_steps: 20\n")
+    config = load_config(GRPOConfig, path, ["temperature=1e-3", "limit=8"])
+    assert (config.learning_rate, config.temperature, config.limit) == (5e-5, 1e-3, 8)
+    assert isinstance(config.learning_rate, float) and isinstance(config.limit, int)
+    with pytest.raises(ConfigError, match="temperature: 'warm' is not a number"):
+        load_config(GRPOConfig, None, ["temperature=warm"])

@@ -160,9 +160,8 @@ def _no_sft_reason(restorer_name: str) -> str:
     from rnr.pipeline import LITE
 
     if restorer_name == LITE:
-        return (f"the shipped lite restorer is the SFT one (GRPO is not its default; see rnr/weights/MODEL_CARD.md); "
-                f"evaluate --restorer {GRPO_WEIGHTS.relative_to(Path.cwd()) if GRPO_WEIGHTS.is_relative_to(Path.cwd()) else GRPO_WEIGHTS} "
-                "--sft-restorer lite for the RL comparison")
+        return (f"the shipped lite default is the SFT restorer (see rnr/weights/MODEL_CARD.md); compare with RL by "
+                f"--restorer {GRPO_WEIGHTS} --sft-restorer lite")
     return "give the restorer before GRPO with --sft-restorer"
 
 
