@@ -3,11 +3,11 @@
     python benchmarks/test_photos.py data/test-photos
     rnr-synth --input data/test-photos --output data/lite-test --num 100 --size 256 --seed 999 \\
         --workers 1 --config configs/lite/synth.yaml
-    python benchmarks/bench_lite.py data/lite-test [--grpo rnr/weights/lite-restorer-grpo.safetensors] [--json FILE]
+    python benchmarks/bench_lite.py data/lite-test [--reasoner W] [--restorer W] [--sft W] [--json FILE]
 
 Prints Markdown tables: reasoner presence F1 and severity MAE; restoration PSNR/SSIM of
-the degraded input, of the restorer given the lite reasoner's diagnosis, given no
-diagnosis, and of the SFT-only restorer; residual severity (the lite reasoner's scores of
+the degraded input, of the restorer (default: the shipped GRPO one) given the lite
+reasoner's diagnosis, given no diagnosis, and of the SFT restorer before GRPO; residual severity (the lite reasoner's scores of
 the outputs); clean inputs; and the time to diagnose and restore a 512x512 photo.
 """
 
@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("data")
     parser.add_argument("--reasoner", default=None, help="lite reasoner weights (default: shipped)")
     parser.add_argument("--restorer", default=None, help="lite restorer weights (default: shipped)")
-    parser.add_argument("--grpo", default="rnr/weights/lite-restorer-grpo.safetensors", help="the GRPO-refined restorer")
+    parser.add_argument("--sft", default="rnr/weights/lite-restorer-sft.safetensors", help="the restorer before GRPO")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--json")
     args = parser.parse_args()
@@ -54,13 +54,11 @@ def main() -> None:
     seconds = time.perf_counter() - started
     report = accuracy_report(diagnoses, truth, 0, seconds)
 
-    restorers = {"full: shipped SFT restorer, lite diagnosis": (LiteRestorer.load(args.restorer), diagnoses)}
-    default = restorers["full: shipped SFT restorer, lite diagnosis"][0]
+    full = "full: GRPO restorer, lite diagnosis"
+    restorers = {full: (LiteRestorer.load(args.restorer), diagnoses)}
+    default = restorers[full][0]
     restorers["w/o reasoner (empty diagnosis)"] = (default, [None] * len(degraded))
-    try:
-        restorers["after GRPO, lite diagnosis"] = (LiteRestorer.load(args.grpo), diagnoses)
-    except FileNotFoundError:
-        pass
+    restorers["SFT only (before GRPO), lite diagnosis"] = (LiteRestorer.load(args.sft), diagnoses)
     rows = {"degraded input": degraded}
     for name, (restorer, given) in restorers.items():
         rows[name] = restorer.restore(degraded, given)
@@ -85,7 +83,7 @@ def main() -> None:
         print(f"| {name} | {value['psnr']:.2f} | {value['ssim']:.4f} | {value['residual_severity']:.1f} |")
     clean_only = [i for i, r in enumerate(records) if r["clean"]]
     if clean_only:
-        restored = rows["full: shipped SFT restorer, lite diagnosis"]
+        restored = rows[full]
         fidelity = [psnr(restored[i], degraded[i]) for i in clean_only]
         said_clean = sum(diagnoses[i].is_clean for i in clean_only) / len(clean_only)
         results["clean"] = {"count": len(clean_only), "min_psnr": min(fidelity), "said_clean": said_clean}

@@ -42,10 +42,11 @@ def _network(width: int = 24):
                 self.stages.append(
                     nn.Sequential(nn.Conv2d(channels, out, 3, 2, 1), nn.GELU(), nn.Conv2d(out, out, 3, 1, 1), nn.GELU())
                 )
-            pooled = 2 * sum(widths)
+            pooled = 2 * sum(widths) + BLUR_FEATURES
             self.head = nn.Sequential(nn.Linear(pooled, 192), nn.GELU(), nn.Linear(192, 2 * len(DEGRADATIONS) + PARAM_COUNT))
 
         def forward(self, x):
+            blur = blur_statistics(x)
             x = x * 2 - 1
             features = []
             for stage in self.stages:
@@ -54,9 +55,54 @@ def _network(width: int = 24):
             stats = []
             for f in features:
                 stats += [f.mean(dim=(2, 3)), f.std(dim=(2, 3))]
-            return self.head(torch.cat(stats, dim=1))
+            return self.head(torch.cat(stats + [blur], dim=1))
 
     return LiteDiagnoser()
+
+
+BLUR_SCALES = 3
+BLUR_FEATURES = 3 * BLUR_SCALES
+
+
+def blur_statistics(x):
+    """Per scale, the luma gradients' structure tensor as [(Jxx − Jyy)/tr, 2Jxy/tr, log tr / 10]: (B, 9).
+
+    Camera shake smears along one direction, so it shows as gradient energy that is
+    anisotropic and missing at fine scales relative to coarse ones. Ratios do not change
+    with contrast, which fog lowers; the CNN alone learnt these cues from the scenes it
+    saw and confused soft or hazy content with shake on photos it had not seen.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    grey = x.mean(dim=1, keepdim=True)
+    features = []
+    for _ in range(BLUR_SCALES):
+        gx = grey[..., 1:-1, 2:] - grey[..., 1:-1, :-2]
+        gy = grey[..., 2:, 1:-1] - grey[..., :-2, 1:-1]
+        jxx, jyy, jxy = (gx * gx).mean(dim=(1, 2, 3)), (gy * gy).mean(dim=(1, 2, 3)), (gx * gy).mean(dim=(1, 2, 3))
+        trace = jxx + jyy + 1e-8
+        features += [(jxx - jyy) / trace, 2 * jxy / trace, torch.log(trace) / 10]
+        grey = F.avg_pool2d(grey, 2, ceil_mode=True)
+    return torch.stack(features, dim=1)
+
+
+def flip_batch(images, targets, rng: np.random.Generator):
+    """Random horizontal/vertical flips, with the labels that flips change: shake direction and rain slant.
+
+    Each flip maps an axial direction θ to 180° − θ (sin 2θ changes sign) and mirrors the
+    rain's slant; severities and the other parameters do not change.
+    """
+    from rnr.encoding import param_offset
+
+    images, targets = images.clone(), targets.clone()
+    for axis in (3, 2):  # width, then height
+        chosen = np.flatnonzero(rng.random(len(images)) < 0.5)
+        if len(chosen):
+            images[chosen] = images[chosen].flip(axis)
+            targets[chosen, param_offset("shake")] *= -1
+            targets[chosen, param_offset("rain") + 1] *= -1
+    return images, targets
 
 
 def split_outputs(outputs):
@@ -191,7 +237,8 @@ def train(config: LiteReasonerConfig) -> Path:
 
     def step_loss(rng):
         index, _, degraded = random_crops(pairs, rng, config.batch_size, config.crop)
-        return diagnosis_loss(model(degraded), targets[index])
+        degraded, batch_targets = flip_batch(degraded, targets[index], rng)
+        return diagnosis_loss(model(degraded), batch_targets)
 
     output = train_on_crops(model, step_loss, config, "lite-reasoner.safetensors", "reasoner", "loss")
     if config.calibration_data:

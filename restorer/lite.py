@@ -25,9 +25,8 @@ from rnr.diagnosis import DEGRADATIONS, Diagnosis
 from rnr.encoding import VECTOR_SIZE, encode
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "rnr" / "weights" / "lite-restorer.safetensors"
-# The stage-2 (SFT) and stage-3 (GRPO) results; WEIGHTS is whichever of them ships as the default.
-SFT_WEIGHTS = WEIGHTS
-GRPO_WEIGHTS = WEIGHTS.with_name("lite-restorer-grpo.safetensors")
+# The default is the stage-3 (GRPO) result; the stage-2 (SFT) one ships beside it for the w/o RL ablation.
+SFT_WEIGHTS = WEIGHTS.with_name("lite-restorer-sft.safetensors")
 FOG_T_FLOOR = 0.2  # the inversion divides by t: keep it from amplifying noise in dense fog
 
 

@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# Trains the shipped lite weights from scratch on a CPU (2 cores, alone: ~37 min), as they were made.
-# Writes runs/lite-*/ (logs included) and copies the weights into rnr/weights/.
+# Trains the shipped lite weights from scratch on a CPU (2 cores), as they were made (see rnr/weights/MODEL_CARD.md).
+# Writes data/, runs/lite-*/ (logs included) and copies the weights into rnr/weights/.
+# Run it from a copy (bash reads a script as it goes: editing this file mid-run breaks the run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p runs
+python scripts/extra_photos.py data/extra-photos
+# The restorer's data: the 18 bundled photos.
 rnr-synth --input bundled --output data/lite-train --num 3000 --size 256 --seed 1 --no-stages \
     --config configs/lite/synth.yaml --quiet
-# A held-out set from the same photos (another seed) to tune the reasoner's presence thresholds on.
+# The reasoner's data: the bundled photos plus 10 more (skimage, matplotlib), for more kinds of content.
+rnr-synth --input bundled data/extra-photos --output data/lite-train-reasoner --num 4000 --size 256 --seed 1 \
+    --no-stages --config configs/lite/synth.yaml --quiet --workers 1
+# Held-out draws of the bundled photos (another seed) to tune the reasoner's presence thresholds on.
 rnr-synth --input bundled --output data/lite-val --num 400 --size 256 --seed 2 --no-stages \
     --config configs/lite/synth.yaml --quiet
-rnr-train --stage reasoner --backend lite --config configs/lite/reasoner.yaml --data data/lite-train \
+# The reasoner ran with threads=1 beside the restorer's run (2 threads) on the 2 cores.
+rnr-train --stage reasoner --backend lite --config configs/lite/reasoner.yaml --data data/lite-train-reasoner threads=1 \
     2>&1 | tee runs/lite-reasoner.log
 rnr-train --stage restorer --backend lite --config configs/lite/restorer.yaml --data data/lite-train \
     2>&1 | tee runs/lite-restorer.log
@@ -17,6 +24,6 @@ rnr-train --stage grpo --backend lite --config configs/lite/grpo.yaml --data dat
     --restorer runs/lite-restorer/lite-restorer.safetensors --reasoner runs/lite-reasoner/lite-reasoner.safetensors \
     2>&1 | tee runs/lite-grpo.log
 cp runs/lite-reasoner/lite-reasoner.safetensors rnr/weights/lite-reasoner.safetensors
-# The SFT restorer is the default: GRPO lowered residual severity but cost 0.16 dB PSNR (model card).
-cp runs/lite-restorer/lite-restorer.safetensors rnr/weights/lite-restorer.safetensors
-cp runs/lite-grpo/lite-restorer.safetensors rnr/weights/lite-restorer-grpo.safetensors
+# The GRPO result is the default restorer; the SFT one ships beside it (w/o RL in rnr-eval --ablation).
+cp runs/lite-grpo/lite-restorer.safetensors rnr/weights/lite-restorer.safetensors
+cp runs/lite-restorer/lite-restorer.safetensors rnr/weights/lite-restorer-sft.safetensors

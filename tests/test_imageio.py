@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from rnr.imageio import ImageReadError, atomic_write_bytes, encode_png, read_image, write_image
+from rnr.imageio import _UMASK, ImageReadError, atomic_write_bytes, encode_png, read_image, write_image
 
 
 def _gradient(height=6, width=10) -> np.ndarray:
@@ -105,6 +105,7 @@ def test_atomic_write_replaces_whole_and_leaves_no_temporaries(tmp_path):
     target = tmp_path / "deep" / "file.bin"
     atomic_write_bytes(target, b"first")
     atomic_write_bytes(target, b"second")
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_UMASK  # not mkstemp's 0600
     assert target.read_bytes() == b"second"
     assert [p.name for p in target.parent.iterdir()] == ["file.bin"]
 

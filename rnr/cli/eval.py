@@ -156,12 +156,6 @@ def _default_sft(restorer_name: str) -> str | None:
 
 
 def _no_sft_reason(restorer_name: str) -> str:
-    from restorer.lite import GRPO_WEIGHTS
-    from rnr.pipeline import LITE
-
-    if restorer_name == LITE:
-        return (f"the shipped lite default is the SFT restorer (see rnr/weights/MODEL_CARD.md); compare with RL by "
-                f"--restorer {GRPO_WEIGHTS} --sft-restorer lite")
     return "give the restorer before GRPO with --sft-restorer"
 
 
