@@ -40,6 +40,9 @@ def test_pyiqa_metrics_on_known_pairs(photo):
     assert scores["psnr"] == pytest.approx(psnr(noisy, photo), abs=0.01)  # pyiqa agrees with the numpy PSNR
     assert 0.2 < scores["ssim"] < 0.99
     assert not suite.lower_better("psnr")
+    no_reference = MetricSuite.create(["entropy"])  # a no-reference metric that needs no weights
+    assert set(no_reference.score(photo, None)) == {"entropy"}  # full-reference ones need the ground truth
+    assert no_reference.score(photo, photo)["entropy"] > no_reference.score(np.full_like(photo, 0.5), photo)["entropy"]
 
 
 def test_metrics_without_local_weights_are_skipped_with_the_file_to_fetch(no_local_weights):
@@ -78,7 +81,7 @@ def test_lite_ablations_withhold_parts_of_the_condition(photo):
 
 def test_rnr_eval_writes_the_tables_and_the_sheet(tiny_synth_set, tmp_path, capsys, no_local_weights):
     out = tmp_path / "eval"
-    code = eval_main(["--data", str(tiny_synth_set), "--ablation", "--baselines", "--metrics", "psnr,ssim,niqe",
+    code = eval_main(["--data", str(tiny_synth_set), "--ablation", "--baselines", "--metrics", "psnr,ssim,niqe,entropy",
                       "--output", str(out), "--sheet", "3"])
     assert code == 0
     report = json.loads((out / "results.json").read_text())
@@ -89,6 +92,7 @@ def test_rnr_eval_writes_the_tables_and_the_sheet(tiny_synth_set, tmp_path, caps
     assert methods["w/o RL"]["overall"] != methods["full"]["overall"]  # the shipped SFT weights, not the GRPO default
     assert list(report["skipped_rows"]) == ["w/o semantics"]  # the lite reasoner writes no scene text
     assert "niqe_modelparameters.mat" in report["skipped_metrics"]["niqe"]  # reported, not dropped
+    assert report["metrics"] == ["psnr", "ssim", "entropy"] and methods["full (lite)"]["overall"]["entropy"] > 0
     # the degraded-input row is the plain PSNR of each degraded sample against its clean one
     from datasets import load_from_disk
 
