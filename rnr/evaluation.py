@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 
-from rnr.diagnosis import DEGRADATIONS, Diagnosis
+from rnr.diagnosis import Diagnosis
 from rnr.metrics import LABELS, MetricSuite
 
 PAIR_FOLDERS = (("degraded", "clean"), ("input", "target"), ("lq", "gt"))
@@ -233,6 +233,48 @@ def evaluate(eval_set: EvalSet, methods: Sequence[Method], diagnoses: Sequence[D
         result.scores[method.label] = [suite.score(out, ref) for out, ref in zip(outputs, eval_set.clean)]
         result.thumbs[method.label] = [thumbnail(out) for out in outputs]
     return result
+
+
+def build_report(eval_set: EvalSet, methods: Sequence[Method], diagnoses: Sequence[Diagnosis], result: Evaluation,
+                 suite: MetricSuite, reasoner_seconds: float) -> dict[str, Any]:
+    """Everything results.json holds but the run's names (data, reasoner, restorer, skipped rows)."""
+    truth = eval_set.truth
+    grouping = truth if truth is not None else diagnoses
+    # clean inputs score ~80 dB (pyiqa's cap for identical images) and would swamp the means
+    scored = [i for i, d in enumerate(truth) if not d.is_clean] if truth is not None else list(range(len(eval_set)))
+    report = {
+        "kind": eval_set.kind, "samples": len(eval_set),
+        "metrics": suite.names, "lower_better": {n: suite.lower_better(n) for n in suite.names},
+        "skipped_metrics": suite.skipped, "reasoner_seconds_per_image": reasoner_seconds, "overall_samples": len(scored),
+        "methods": {m.label: {"table": m.table, "overall": result.overall(m.label, scored),
+                              "seconds_per_image": result.seconds[m.label], "same_as": m.same_as} for m in methods},
+        "grouped_by": "ground truth" if truth is not None else "diagnosis",
+        "breakdowns": {
+            "combination": result.breakdown([combination(d) for d in grouping]),
+            "severity": result.breakdown([severity_band(d) for d in grouping]),
+        },
+        "per_sample": [
+            {"name": name, "diagnosis": d.to_dict(), "scores": {m.label: result.scores[m.label][i] for m in methods}}
+            for i, (name, d) in enumerate(zip(eval_set.names, diagnoses))
+        ],
+    }
+    if truth is not None:
+        from reasoner.accuracy import accuracy_report
+
+        report["reasoner_accuracy"] = accuracy_report(diagnoses, truth, 0, reasoner_seconds * len(eval_set))
+    return report
+
+
+def worst_cases_sheet(eval_set: EvalSet, methods: Sequence[Method], result: Evaluation, count: int) -> tuple[int, np.ndarray]:
+    """(rows, sheet): input | each method | ground truth for the `count` samples the full method restores worst."""
+    full = next(m.label for m in methods if m.table == "methods" and m.label.startswith("full"))
+    worst_first = sorted(range(len(eval_set)), key=lambda i: result.scores[full][i]["psnr"])[:count]
+    columns = [("input", [thumbnail(x) for x in eval_set.degraded])]
+    columns += [(m.label, result.thumbs[m.label]) for m in methods if m.restorer is not None and m.same_as is None]
+    columns.append(("ground truth", [thumbnail(x) for x in eval_set.clean]))
+    captions = {label: [f"{label.split(' (')[0][:18]} {s['psnr']:.1f}dB" for s in result.scores[label]] for label, _ in columns[1:-1]}
+    captions["input"] = [f"{eval_set.names[i][:14]} {s['psnr']:.1f}dB" for i, s in enumerate(result.scores["degraded input"])]
+    return len(worst_first), comparison_sheet(columns, worst_first, captions)
 
 
 # --- pictures ----------------------------------------------------------------------------

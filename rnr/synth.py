@@ -24,7 +24,6 @@ import math
 import multiprocessing
 import os
 import shutil
-import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -160,7 +160,7 @@ def _no_sft_reason(restorer_name: str) -> str:
 
 
 def run_tables(args: argparse.Namespace) -> int:
-    from rnr.evaluation import EvalDataError, comparison_sheet, combination, evaluate, load_eval_set, markdown, severity_band
+    from rnr.evaluation import EvalDataError, build_report, evaluate, load_eval_set, markdown, worst_cases_sheet
     from rnr.imageio import atomic_write_text, write_image
     from rnr.devices import resolve_device
     from rnr.metrics import MetricSuite
@@ -183,46 +183,13 @@ def run_tables(args: argparse.Namespace) -> int:
     suite = MetricSuite.create([m.strip() for m in args.metrics.split(",") if m.strip()], device=resolve_device(args.device))
     result = evaluate(eval_set, methods, diagnoses, suite, progress=True)
 
-    truth = eval_set.truth
-    grouping = truth if truth is not None else diagnoses
-    # clean inputs score ~80 dB (pyiqa's cap for identical images) and would swamp the means
-    scored = [i for i, d in enumerate(truth) if not d.is_clean] if truth is not None else list(range(len(eval_set)))
-    report = {
-        "data": args.data, "kind": eval_set.kind, "samples": len(eval_set),
-        "reasoner": args.reasoner, "restorer": args.restorer,
-        "metrics": suite.names, "lower_better": {n: suite.lower_better(n) for n in suite.names},
-        "skipped_metrics": suite.skipped, "skipped_rows": skipped_rows,
-        "reasoner_seconds_per_image": reasoner_seconds,
-        "overall_samples": len(scored),
-        "methods": {m.label: {"table": m.table, "overall": result.overall(m.label, scored),
-                              "seconds_per_image": result.seconds[m.label], "same_as": m.same_as} for m in methods},
-        "grouped_by": "ground truth" if truth is not None else "diagnosis",
-        "breakdowns": {
-            "combination": result.breakdown([combination(d) for d in grouping]),
-            "severity": result.breakdown([severity_band(d) for d in grouping]),
-        },
-        "per_sample": [
-            {"name": name, "diagnosis": d.to_dict(), "scores": {m.label: result.scores[m.label][i] for m in methods}}
-            for i, (name, d) in enumerate(zip(eval_set.names, diagnoses))
-        ],
-    }
-    if truth is not None:
-        from reasoner.accuracy import accuracy_report
-
-        report["reasoner_accuracy"] = accuracy_report(diagnoses, truth, 0, reasoner_seconds * len(eval_set))
+    report = build_report(eval_set, methods, diagnoses, result, suite, reasoner_seconds)
+    report.update(data=args.data, reasoner=args.reasoner, restorer=args.restorer, skipped_rows=skipped_rows)
     out = Path(args.output)
-    full = next(m.label for m in methods if m.table == "methods" and m.label.startswith("full"))
     if args.sheet > 0:
-        worst_first = sorted(range(len(eval_set)), key=lambda i: result.scores[full][i]["psnr"])[: args.sheet]
-        from rnr.evaluation import thumbnail
-
-        columns = [("input", [thumbnail(x) for x in eval_set.degraded])]
-        columns += [(m.label, result.thumbs[m.label]) for m in methods if m.restorer is not None and m.same_as is None]
-        columns.append(("ground truth", [thumbnail(x) for x in eval_set.clean]))
-        captions = {label: [f"{label.split(' (')[0][:18]} {s['psnr']:.1f}dB" for s in result.scores[label]] for label, _ in columns[1:-1]}
-        captions["input"] = [f"{eval_set.names[i][:14]} {s['psnr']:.1f}dB" for i, s in enumerate(result.scores["degraded input"])]
-        write_image(out / "contact-sheet.png", comparison_sheet(columns, worst_first, captions))
-        report.update(sheet=str(out / "contact-sheet.png"), sheet_rows=len(worst_first))
+        rows, sheet = worst_cases_sheet(eval_set, methods, result, args.sheet)
+        write_image(out / "contact-sheet.png", sheet)
+        report.update(sheet=str(out / "contact-sheet.png"), sheet_rows=rows)
     table = markdown(report)
     atomic_write_text(out / "results.json", json.dumps(report, indent=2, default=float) + "\n")
     atomic_write_text(out / "results.md", table)
