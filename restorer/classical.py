@@ -111,6 +111,12 @@ class ClassicalRestorer:
 
     name: str = "classical"
 
+    def __post_init__(self) -> None:
+        try:
+            import skimage.restoration  # noqa: F401 - Wiener deconvolution
+        except ImportError:
+            raise ValueError("the classical restorer needs scikit-image: pip install -e '.[eval]'") from None
+
     def restore(self, images: Sequence[Any], diagnoses: Sequence[Diagnosis | None], **_: Any) -> list[np.ndarray]:
         from reasoner.lite import _as_float
 

@@ -170,3 +170,14 @@ def test_rnr_restore_takes_the_conventional_restorer_by_name(tmp_path):
     Image.open("rnr/assets/demo/motorcycle-fog-rain-noise.png").crop((0, 0, 96, 64)).save(source)
     assert restore_main([str(source), "--restorer", "classical", "-o", str(tmp_path / "out")]) == 0
     assert Image.open(tmp_path / "out" / "p.restored.png").size == (96, 64)
+
+
+def test_missing_optional_packages_are_one_line_errors(tmp_path, monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyiqa", None)  # as if not installed
+    assert eval_main(["--data", str(tmp_path)]) == 2
+    assert "pip install -e '.[eval]'" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "skimage.restoration", None)
+    with pytest.raises(ValueError, match="needs scikit-image"):
+        ClassicalRestorer()

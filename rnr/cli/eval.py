@@ -160,6 +160,11 @@ def _no_sft_reason(restorer_name: str) -> str:
 
 
 def run_tables(args: argparse.Namespace) -> int:
+    try:
+        import pyiqa  # noqa: F401
+    except ImportError:
+        _say("error: the tables' metrics come from pyiqa, which is not installed: pip install -e '.[eval]'")
+        return 2
     from rnr.evaluation import EvalDataError, build_report, evaluate, load_eval_set, markdown, worst_cases_sheet
     from rnr.imageio import atomic_write_text, write_image
     from rnr.devices import resolve_device
@@ -174,12 +179,16 @@ def run_tables(args: argparse.Namespace) -> int:
     except ValueError as error:  # an unreadable image in the set
         _say(f"error: {str(error).splitlines()[0]}; fix or remove it")
         return 2
-    reasoner = load_reasoner(args.reasoner, device=args.device)
-    restorer = load_restorer(args.restorer, device=args.device, **_qwen_options(args))
-    started = time.perf_counter()
-    diagnoses = reasoner.diagnose(eval_set.degraded, names=eval_set.names)
-    reasoner_seconds = (time.perf_counter() - started) / len(eval_set)
-    methods, skipped_rows = build_methods(args, restorer, diagnoses)
+    try:
+        reasoner = load_reasoner(args.reasoner, device=args.device)
+        restorer = load_restorer(args.restorer, device=args.device, **_qwen_options(args))
+        started = time.perf_counter()
+        diagnoses = reasoner.diagnose(eval_set.degraded, names=eval_set.names)
+        reasoner_seconds = (time.perf_counter() - started) / len(eval_set)
+        methods, skipped_rows = build_methods(args, restorer, diagnoses)
+    except ValueError as error:  # a model that cannot be loaded (RestorerLoadError is one), a missing package
+        _say(f"error: {str(error).splitlines()[0]}")
+        return 2
     suite = MetricSuite.create([m.strip() for m in args.metrics.split(",") if m.strip()], device=resolve_device(args.device))
     result = evaluate(eval_set, methods, diagnoses, suite, progress=True)
 
