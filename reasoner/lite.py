@@ -18,6 +18,7 @@ import numpy as np
 
 from rnr.diagnosis import DEGRADATIONS, Diagnosis, ParseResult
 from rnr.encoding import PARAM_COUNT, decode, encode
+from rnr.imageio import as_float_image
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "rnr" / "weights" / "lite-reasoner.safetensors"
 VIEW = 512  # larger photos are read through their central VIEW x VIEW window, at native resolution
@@ -119,15 +120,6 @@ def central_view(image: np.ndarray, size: int = VIEW) -> np.ndarray:
     return image[top : top + size, left : left + size]
 
 
-def _as_float(image: Any) -> np.ndarray:
-    if isinstance(image, (str, Path)):
-        from rnr.imageio import read_image
-
-        return read_image(image)
-    array = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
-    return array.astype(np.float32) / 255 if array.dtype == np.uint8 else array.astype(np.float32)
-
-
 @dataclass
 class LiteReasoner:
     """The compact diagnoser, behind the same interface as `QwenReasoner`."""
@@ -164,7 +156,7 @@ class LiteReasoner:
         rows = []
         with torch.no_grad():
             for image in images:
-                view = central_view(_as_float(image))
+                view = central_view(as_float_image(image))
                 tensor = torch.from_numpy(np.ascontiguousarray(view)).permute(2, 0, 1)[None]
                 rows.append(self.model(tensor)[0])
         return torch.stack(rows)

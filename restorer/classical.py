@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from rnr.diagnosis import Diagnosis
+from rnr.imageio import as_float_image
 
 T_FLOOR = 0.1  # transmission floor: below it dehazing amplifies noise more than it removes haze
 DARK_PATCH = 15
@@ -118,8 +119,6 @@ class ClassicalRestorer:
             raise ValueError("the classical restorer needs scikit-image: pip install -e '.[eval]'") from None
 
     def restore(self, images: Sequence[Any], diagnoses: Sequence[Diagnosis | None], **_: Any) -> list[np.ndarray]:
-        from reasoner.lite import _as_float
-
         if len(images) != len(diagnoses):
             raise ValueError(f"{len(images)} images but {len(diagnoses)} diagnoses: give one diagnosis per image")
-        return [restore_array(_as_float(image), diagnosis) for image, diagnosis in zip(images, diagnoses)]
+        return [restore_array(as_float_image(image), diagnosis) for image, diagnosis in zip(images, diagnoses)]

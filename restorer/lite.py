@@ -23,6 +23,7 @@ import numpy as np
 from restorer.prompts import Ablation
 from rnr.diagnosis import DEGRADATIONS, Diagnosis
 from rnr.encoding import VECTOR_SIZE, encode
+from rnr.imageio import as_float_image
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "rnr" / "weights" / "lite-restorer.safetensors"
 # The default is the stage-3 (GRPO) result; the stage-2 (SFT) one ships beside it for the w/o RL ablation.
@@ -166,16 +167,12 @@ class LiteRestorer:
             return _tiled(lambda x: self.forward(x, condition, generator, temperature), image, self.tile, self.overlap)
 
     def restore(self, images: Sequence[Any], diagnoses: Sequence[Diagnosis | None], generator=None, **_: Any) -> list[np.ndarray]:
-        from reasoner.lite import _as_float
-
         if len(images) != len(diagnoses):
             raise ValueError(f"{len(images)} images but {len(diagnoses)} diagnoses: give one diagnosis per image")
-        return [self.restore_array(_as_float(image), diagnosis, generator) for image, diagnosis in zip(images, diagnoses)]
+        return [self.restore_array(as_float_image(image), diagnosis, generator) for image, diagnosis in zip(images, diagnoses)]
 
     def sample(self, images, diagnoses, n: int, generator, temperature: float = 1.0) -> list[list[np.ndarray]]:
-        from reasoner.lite import _as_float
-
-        return [[self.restore_array(_as_float(im), d, generator, temperature) for _ in range(n)] for im, d in zip(images, diagnoses)]
+        return [[self.restore_array(as_float_image(im), d, generator, temperature) for _ in range(n)] for im, d in zip(images, diagnoses)]
 
 
 def _window(size: int, overlap: int) -> np.ndarray:
@@ -261,10 +258,8 @@ class LitePolicy:
     def rollout(self, image, diagnosis, clean, seeds):
         import torch
 
-        from reasoner.lite import _as_float
-
-        x = torch.from_numpy(np.ascontiguousarray(_as_float(image))).permute(2, 0, 1)[None]
-        target = torch.from_numpy(np.ascontiguousarray(_as_float(clean))).permute(2, 0, 1)[None]
+        x = torch.from_numpy(np.ascontiguousarray(as_float_image(image))).permute(2, 0, 1)[None]
+        target = torch.from_numpy(np.ascontiguousarray(as_float_image(clean))).permute(2, 0, 1)[None]
         condition = torch.from_numpy(encode(diagnosis))[None]
         candidates, energies = [], []
         for seed in seeds:

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from rnr.diagnosis import Diagnosis
+from rnr.imageio import as_float_image
 from rnr.metrics import LABELS, MetricSuite
 
 PAIR_FOLDERS = (("degraded", "clean"), ("input", "target"), ("lq", "gt"))
@@ -69,10 +70,6 @@ def load_eval_set(data: str, clean: str | None = None, limit: int | None = None)
     )
 
 
-def _to_float(image: Any) -> np.ndarray:
-    return np.asarray(image.convert("RGB"), np.float32) / 255
-
-
 def _synth_hf(root: Path, limit: int | None) -> EvalSet:
     from datasets import load_from_disk
 
@@ -87,7 +84,7 @@ def _synth_hf(root: Path, limit: int | None) -> EvalSet:
         dataset = dataset.select(range(min(limit, len(dataset))))
     records = [json.loads(text) for text in dataset["record"]]
     names = [f"#{r['index']} {Path(r['source']).stem}" for r in records]
-    return EvalSet(names, [_to_float(i) for i in dataset["degraded"]], [_to_float(i) for i in dataset["clean"]], records, "rnr-synth (hf)")
+    return EvalSet(names, [as_float_image(i) for i in dataset["degraded"]], [as_float_image(i) for i in dataset["clean"]], records, "rnr-synth (hf)")
 
 
 def _synth_folder(root: Path, limit: int | None) -> EvalSet:

@@ -11,6 +11,7 @@ import io
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -111,6 +112,14 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     if image.dtype == np.uint8:
         return image
     return (np.clip(image, 0.0, 1.0) * np.float32(255) + np.float32(0.5)).astype(np.uint8)
+
+
+def as_float_image(image: Any) -> np.ndarray:
+    """A path, PIL image, uint8 or float array as float32 RGB (H, W, 3) in [0, 1]: what every backend takes."""
+    if isinstance(image, (str, os.PathLike)):
+        return read_image(image)
+    array = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
+    return array.astype(np.float32) / 255 if array.dtype == np.uint8 else array.astype(np.float32)
 
 
 def to_float(image_uint8: np.ndarray) -> np.ndarray:

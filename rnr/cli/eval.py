@@ -139,7 +139,7 @@ def build_methods(args: argparse.Namespace, restorer, diagnoses) -> tuple[list, 
             methods.append(Method(label, restorer, ablation, table="ablation"))
     sft = args.sft_restorer or _default_sft(args.restorer)
     if sft is None:
-        skipped["w/o RL"] = _no_sft_reason(args.restorer)
+        skipped["w/o RL"] = "give the restorer before GRPO with --sft-restorer"
     else:
         methods.append(Method("w/o RL", load_restorer(sft, device=args.device, **_qwen_options(args)), table="ablation"))
     methods.append(Method("full", restorer, table="ablation", same_as=full))
@@ -147,16 +147,12 @@ def build_methods(args: argparse.Namespace, restorer, diagnoses) -> tuple[list, 
 
 
 def _default_sft(restorer_name: str) -> str | None:
-    from restorer.lite import SFT_WEIGHTS, WEIGHTS
+    from restorer.lite import SFT_WEIGHTS
     from rnr.pipeline import LITE
 
-    if restorer_name == LITE and SFT_WEIGHTS != WEIGHTS and SFT_WEIGHTS.is_file():
+    if restorer_name == LITE and SFT_WEIGHTS.is_file():
         return str(SFT_WEIGHTS)
     return None
-
-
-def _no_sft_reason(restorer_name: str) -> str:
-    return "give the restorer before GRPO with --sft-restorer"
 
 
 def run_tables(args: argparse.Namespace) -> int:
@@ -165,9 +161,9 @@ def run_tables(args: argparse.Namespace) -> int:
     except ImportError:
         _say("error: the tables' metrics come from pyiqa, which is not installed: pip install -e '.[eval]'")
         return 2
+    from rnr.devices import resolve_device
     from rnr.evaluation import EvalDataError, build_report, evaluate, load_eval_set, markdown, worst_cases_sheet
     from rnr.imageio import atomic_write_text, write_image
-    from rnr.devices import resolve_device
     from rnr.metrics import MetricSuite
     from rnr.pipeline import load_reasoner, load_restorer
 
