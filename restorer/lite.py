@@ -261,13 +261,23 @@ class LitePolicy:
         x = torch.from_numpy(np.ascontiguousarray(as_float_image(image))).permute(2, 0, 1)[None]
         target = torch.from_numpy(np.ascontiguousarray(as_float_image(clean))).permute(2, 0, 1)[None]
         condition = torch.from_numpy(encode(diagnosis))[None]
-        candidates, energies = [], []
-        for seed in seeds:
-            generator = torch.Generator().manual_seed(int(seed))
-            output = self.restorer.forward(x, condition, generator, self.config.sampling_temperature)
-            energies.append(((output - target) ** 2).mean())
-            candidates.append(output[0].detach().permute(1, 2, 0).numpy())
-        return candidates, torch.stack(energies)
+        if self.config.policy_proxy == "candidate":  # candidates are actions; the deterministic output moves
+            mean = self.restorer.forward(x, condition)
+            with torch.no_grad():
+                outputs = [self._sample(x, condition, seed) for seed in seeds]
+            energies = torch.stack([((mean - output) ** 2).mean() for output in outputs])
+            error = ((mean - target) ** 2).mean()
+        else:
+            outputs = [self._sample(x, condition, seed) for seed in seeds]
+            energies = torch.stack([((output - target) ** 2).mean() for output in outputs])
+            error = energies.mean()
+        return [output[0].detach().permute(1, 2, 0).numpy() for output in outputs], energies, error
+
+    def _sample(self, x, condition, seed: int):
+        import torch
+
+        generator = torch.Generator().manual_seed(int(seed))
+        return self.restorer.forward(x, condition, generator, self.config.sampling_temperature)
 
     def save(self, output: Path) -> None:
         from safetensors.torch import save_file

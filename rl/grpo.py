@@ -70,10 +70,14 @@ class GRPOConfig:
     sampling_temperature: float = 1.0  # lite restorer: strength of its injected noise and diagnosis jitter
     max_pixels: int = 512 * 512
     fidelity_space: str = "pixel"  # or "latent": E between latents, no VAE in the backward pass
+    # "fidelity" (the paper): E_k = ‖Ĵ_k − J_gt‖². "candidate" (lite restorer only): E_k = ‖μ_θ − sg(Ĵ_k)‖²,
+    # μ_θ the deterministic output, so a step moves μ_θ towards the candidates the judge preferred.
+    policy_proxy: str = "fidelity"
     # Beyond the paper, off by default:
     anchor_weight: float = 0.0  # MSE pull of the trainable weights towards the SFT weights
     fidelity_weight: float = 0.0  # + weight * mean E of the group: pulls every candidate towards the ground truth
     reward_clip: float | None = None  # clip rewards to [-c, c]
+    psnr_reward: float = 0.0  # + weight * PSNR(Ĵ_k, J_gt) in dB: the judge's points and fidelity in one reward
     reward_weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)  # per degradation
     max_grad_norm: float = 1.0
     mixed_precision: str = "no"
@@ -90,6 +94,8 @@ class GRPOConfig:
             raise ValueError(f"temperature must be positive, got {self.temperature}")
         if self.fidelity_space not in ("pixel", "latent"):
             raise ValueError(f"fidelity_space must be pixel or latent, got {self.fidelity_space!r}")
+        if self.policy_proxy not in ("fidelity", "candidate"):
+            raise ValueError(f"policy_proxy must be fidelity or candidate, got {self.policy_proxy!r}")
         if not 1 <= self.grad_steps <= self.denoising_steps:
             raise ValueError(f"grad_steps must be in [1, denoising_steps={self.denoising_steps}], got {self.grad_steps}")
         if len(self.reward_weights) != 4:
@@ -105,8 +111,10 @@ class GRPOConfig:
 class Policy(Protocol):
     """A restorer as the GRPO loop sees it; `QwenPolicy` adapts `QwenEditRestorer`."""
 
-    def rollout(self, image: Any, diagnosis: Any, clean: Any, seeds: Sequence[int]) -> tuple[Any, Any]:
-        """(candidates as float images for the judge, energies E_k with the gradient) for one input."""
+    def rollout(self, image: Any, diagnosis: Any, clean: Any, seeds: Sequence[int]) -> tuple[Any, Any, Any]:
+        """For one input: candidates as float images for the judge, the proxy's energies E_k with the
+        gradient, and the policy's mean squared error to the ground truth with the gradient (for
+        `fidelity_weight`; under the paper's proxy, the mean of E)."""
 
     def trainable_parameters(self) -> list[Any]: ...
 
@@ -117,6 +125,8 @@ class QwenPolicy:
     """`QwenEditRestorer` with its LoRA trainable: rollouts keep the gradient for the last K steps."""
 
     def __init__(self, restorer, config: GRPOConfig) -> None:
+        if config.policy_proxy != "fidelity":
+            raise ConfigError("policy_proxy candidate needs a deterministic restorer output: use it with --backend lite")
         self.restorer = restorer
         self.config = config
         transformer = restorer.pipeline.transformer
@@ -167,7 +177,8 @@ class QwenPolicy:
                 energies.append(((result - target) ** 2).mean())
                 image_out = result.detach()
             candidates.append(image_out.permute(1, 2, 0).cpu().numpy())
-        return candidates, torch.stack(energies)
+        energies = torch.stack(energies)
+        return candidates, energies, energies.mean()
 
     def save(self, output: Path) -> None:
         from diffusers import QwenImageEditPipeline
@@ -241,13 +252,15 @@ def train(config: GRPOConfig, reward_function: RewardFunction | None = None, pol
                 input_cache[index] = (diagnosis, list(diagnosis.severities()))
             diagnosis, before = input_cache[index]
             seeds = rng.integers(0, 2**31 - 1, config.num_generations)
-            candidates, energies = policy.rollout(row["degraded"], diagnosis, row["clean"], seeds)
+            candidates, energies, error = policy.rollout(row["degraded"], diagnosis, row["clean"], seeds)
             after = judge.severities(candidates).tolist()
             rewards = torch.tensor(reward_function(candidates=candidates, input_severities=before, candidate_severities=after))
+            if config.psnr_reward > 0:
+                rewards = rewards + config.psnr_reward * torch.tensor(candidate_psnrs(candidates, row["clean"]))
             flat += int(rewards.std() == 0)
             loss = grpo_loss(energies, rewards, config.temperature, config.epsilon) / len(indices)
             if config.fidelity_weight > 0:
-                loss = loss + config.fidelity_weight * energies.mean() / len(indices)
+                loss = loss + config.fidelity_weight * error / len(indices)
             if config.anchor_weight > 0:
                 drift = sum(((p - r) ** 2).sum() for p, r in zip(parameters, policy.reference))
                 loss = loss + config.anchor_weight * drift / len(indices)
@@ -282,6 +295,21 @@ def train(config: GRPOConfig, reward_function: RewardFunction | None = None, pol
         (output / "rnr-restorer.json").write_text(json.dumps({"base": base, "stage": "grpo", "steps": state["step"], "log": log}))
     accelerator.wait_for_everyone()
     return output
+
+
+def candidate_psnrs(candidates, clean) -> list[float]:
+    """PSNR (dB) of each candidate against the ground truth, at the candidates' size."""
+    import cv2
+    import numpy as np
+
+    from rnr.imageio import as_float_image
+    from rnr.metrics import psnr
+
+    height, width = np.asarray(candidates[0]).shape[:2]
+    target = as_float_image(clean)
+    if target.shape[:2] != (height, width):  # the Qwen restorer works at a multiple of 16
+        target = cv2.resize(target, (width, height), interpolation=cv2.INTER_AREA)
+    return [min(psnr(np.asarray(candidate, np.float32), target), 100.0) for candidate in candidates]  # identical: inf
 
 
 def _paper_reward(config: GRPOConfig) -> RewardFunction:

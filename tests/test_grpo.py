@@ -6,9 +6,17 @@ import numpy as np
 import pytest
 import torch
 
-from rl.grpo import GRPOConfig, QwenPolicy, fidelity_log_probs, group_advantages, grpo_loss, train
+from rl.grpo import (
+    GRPOConfig,
+    QwenPolicy,
+    fidelity_log_probs,
+    group_advantages,
+    grpo_loss,
+    train,
+)
 from rnr import Diagnosis, Finding
 from rnr.cli.train import main as train_main
+from rnr.config import ConfigError
 
 
 def test_the_proxy_the_advantages_and_the_loss_on_hand_made_numbers():
@@ -54,14 +62,14 @@ def test_one_step_lowers_the_rewarded_candidates_error_relative_to_its_group(pol
     rng = np.random.default_rng(0)
     degraded, clean = rng.random((48, 48, 3), dtype=np.float32), rng.random((48, 48, 3), dtype=np.float32)
     seeds = [11, 12, 13]
-    _, before = policy.rollout(degraded, FOGGY, clean, seeds)
+    _, before, _ = policy.rollout(degraded, FOGGY, clean, seeds)
     optimizer = torch.optim.Adam(policy.trainable_parameters(), lr=1e-4)
     loss = grpo_loss(before, torch.tensor([10.0, 0.0, 0.0]), temperature=0.01)
     loss.backward()
     optimizer.step()
     with torch.no_grad():
-        _, after = policy.rollout(degraded, FOGGY, clean, seeds)  # same noise: only the weights moved
-    gap = lambda e: (e[0] - e.mean()).item()  # noqa: E731
+        _, after, _ = policy.rollout(degraded, FOGGY, clean, seeds)  # same noise: only the weights moved
+    gap = lambda e: (e[0] - e.mean()).item()
     assert gap(after) < gap(before.detach())
 
 
@@ -128,7 +136,7 @@ def test_latent_fidelity_rollouts_give_finite_differentiable_energies(tiny_qwen_
     config = GRPOConfig(denoising_steps=2, grad_steps=1, max_pixels=48 * 48, fidelity_space="latent")
     policy = QwenPolicy(QwenEditRestorer.from_pretrained(str(tiny_qwen_edit_dir), guidance=1.0), config)
     rng = np.random.default_rng(3)
-    candidates, energies = policy.rollout(rng.random((48, 48, 3), dtype=np.float32), FOGGY, rng.random((48, 48, 3), dtype=np.float32), [1, 2])
+    candidates, energies, _ = policy.rollout(rng.random((48, 48, 3), dtype=np.float32), FOGGY, rng.random((48, 48, 3), dtype=np.float32), [1, 2])
     assert len(candidates) == 2 and torch.isfinite(energies).all() and energies.requires_grad
 
 
@@ -145,3 +153,50 @@ def test_the_fidelity_term_alone_moves_the_lite_policy(fidelity_weight, tiny_syn
     train(config, reward_function=lambda candidates, **_: [0.0] * len(candidates), policy=policy, judge=LiteReasoner.load())
     moved = any(not torch.equal(a, b) for a, b in zip(before, policy.trainable_parameters()))
     assert moved == (fidelity_weight > 0)
+
+
+def test_the_candidate_proxy_moves_the_lite_restorers_output_towards_the_rewarded_candidate():
+    """policy_proxy=candidate: E_k = ‖μ_θ − sg(Ĵ_k)‖², so a step pulls the deterministic output towards the winner."""
+    from restorer.lite import LitePolicy, LiteRestorer
+    from rnr.encoding import encode
+
+    policy = LitePolicy(LiteRestorer.load(), GRPOConfig(policy_proxy="candidate", num_generations=3))
+    rng = np.random.default_rng(5)
+    degraded, clean = rng.random((64, 64, 3), dtype=np.float32), rng.random((64, 64, 3), dtype=np.float32)
+    candidates, energies, error = policy.rollout(degraded, FOGGY, clean, [1, 2, 3])
+    assert energies.requires_grad and error.requires_grad and len({float(e) for e in energies}) == 3
+    x = torch.from_numpy(degraded).permute(2, 0, 1)[None]
+    condition = torch.from_numpy(encode(FOGGY))[None]
+    targets = [torch.from_numpy(c).permute(2, 0, 1)[None] for c in candidates]
+
+    def gap():
+        with torch.no_grad():
+            mean = policy.restorer.forward(x, condition)
+            distances = torch.stack([((mean - t) ** 2).mean() for t in targets])
+        return (distances[0] - distances.mean()).item()
+
+    before = gap()
+    optimizer = torch.optim.Adam(policy.trainable_parameters(), lr=1e-4)
+    grpo_loss(energies, torch.tensor([10.0, 0.0, 0.0]), temperature=0.01).backward()
+    optimizer.step()
+    assert gap() < before
+
+
+def test_only_the_lite_policy_takes_the_candidate_proxy(tiny_qwen_edit_dir):
+    from restorer.qwen import QwenEditRestorer
+
+    with pytest.raises(ValueError, match="policy_proxy"):
+        GRPOConfig(policy_proxy="best")
+    with pytest.raises(ConfigError, match="--backend lite"):
+        QwenPolicy(QwenEditRestorer.from_pretrained(str(tiny_qwen_edit_dir)), GRPOConfig(policy_proxy="candidate"))
+
+
+def test_candidate_psnrs_against_the_ground_truth_of_any_size():
+    from PIL import Image
+
+    from rl.grpo import candidate_psnrs
+
+    clean = np.full((32, 48, 3), 0.5, np.float32)
+    assert candidate_psnrs([clean, clean + 0.1], clean) == pytest.approx([100.0, 20.0], abs=1e-3)
+    big = Image.fromarray(np.full((64, 96, 3), 128, np.uint8))  # the Qwen restorer's working size differs from the input's
+    assert candidate_psnrs([np.full((32, 48, 3), 128 / 255, np.float32)], big) == [100.0]
