@@ -75,7 +75,7 @@ class GRPOConfig:
     policy_proxy: str = "fidelity"
     # Beyond the paper, off by default:
     anchor_weight: float = 0.0  # MSE pull of the trainable weights towards the SFT weights
-    fidelity_weight: float = 0.0  # + weight * mean E of the group: pulls every candidate towards the ground truth
+    fidelity_weight: float = 0.0  # + weight * the rollout's error to the ground truth (paper proxy: mean E of the group)
     reward_clip: float | None = None  # clip rewards to [-c, c]
     psnr_reward: float = 0.0  # + weight * PSNR(Ĵ_k, J_gt) in dB: the judge's points and fidelity in one reward
     reward_weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)  # per degradation
