@@ -6,14 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from rl.grpo import (
-    GRPOConfig,
-    QwenPolicy,
-    fidelity_log_probs,
-    group_advantages,
-    grpo_loss,
-    train,
-)
+from rl.grpo import GRPOConfig, QwenPolicy, fidelity_log_probs, group_advantages, grpo_loss, train
 from rnr import Diagnosis, Finding
 from rnr.cli.train import main as train_main
 from rnr.config import ConfigError
@@ -69,7 +62,7 @@ def test_one_step_lowers_the_rewarded_candidates_error_relative_to_its_group(pol
     optimizer.step()
     with torch.no_grad():
         _, after, _ = policy.rollout(degraded, FOGGY, clean, seeds)  # same noise: only the weights moved
-    gap = lambda e: (e[0] - e.mean()).item()
+    gap = lambda e: (e[0] - e.mean()).item()  # noqa: E731
     assert gap(after) < gap(before.detach())
 
 
