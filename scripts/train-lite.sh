@@ -9,14 +9,15 @@ python scripts/extra_photos.py data/extra-photos
 # The restorer's data: the 18 bundled photos.
 rnr-synth --input bundled --output data/lite-train --num 3000 --size 256 --seed 1 --no-stages \
     --config configs/lite/synth.yaml --quiet
-# The reasoner's data: the bundled photos plus 10 more (skimage, matplotlib), for more kinds of content.
-rnr-synth --input bundled data/extra-photos --output data/lite-train-reasoner --num 4000 --size 256 --seed 1 \
-    --no-stages --config configs/lite/synth.yaml --quiet --workers 1
+# The reasoner's data: the bundled photos plus 10 more (skimage, matplotlib), for more kinds of content;
+# 30% of the crops softened first, so that soft is not read as shaken (configs/lite/synth-reasoner.yaml).
+rnr-synth --input bundled data/extra-photos --output data/lite-train-reasoner-soft --num 4000 --size 256 --seed 1 \
+    --no-stages --config configs/lite/synth-reasoner.yaml --quiet --workers 1
 # Held-out draws of the bundled photos (another seed) to tune the reasoner's presence thresholds on.
-rnr-synth --input bundled --output data/lite-val --num 400 --size 256 --seed 2 --no-stages \
-    --config configs/lite/synth.yaml --quiet
-# The reasoner ran with threads=1 beside the restorer's run (2 threads) on the 2 cores.
-rnr-train --stage reasoner --backend lite --config configs/lite/reasoner.yaml --data data/lite-train-reasoner threads=1 \
+rnr-synth --input bundled --output data/lite-val-soft --num 400 --size 256 --seed 2 --no-stages \
+    --config configs/lite/synth-reasoner.yaml --quiet
+# The shipped reasoner ran alone on the 2 cores (2 threads); the restorer after it.
+rnr-train --stage reasoner --backend lite --config configs/lite/reasoner.yaml --data data/lite-train-reasoner-soft \
     2>&1 | tee runs/lite-reasoner.log
 rnr-train --stage restorer --backend lite --config configs/lite/restorer.yaml --data data/lite-train \
     2>&1 | tee runs/lite-restorer.log

@@ -160,3 +160,18 @@ def test_calibrated_thresholds_travel_in_the_weights_file(tmp_path, tiny_synth_s
     np.testing.assert_array_equal(reloaded.model.stages[0][0].weight.detach(), LiteReasoner.load().model.stages[0][0].weight.detach())
     strict = LiteReasoner(model=reloaded.model, thresholds=(1.01,) * 4)  # above any probability: nothing is ever present
     assert strict.diagnose([np.full((64, 64, 3), 0.5, np.float32)])[0].is_clean
+
+
+def test_edge_sharpness_reads_blur_along_its_direction_whatever_the_contrast():
+    import torch
+
+    from reasoner.lite import edge_sharpness
+
+    step = torch.zeros(1, 3, 64, 64)
+    step[..., 32:] = 1.0  # a vertical edge: steep along x (first feature), flat along y (second)
+    smeared = torch.nn.functional.avg_pool2d(torch.nn.functional.pad(step, (3, 2, 0, 0), mode="replicate"), (1, 6), 1)
+    sharp, blurred, hazy = edge_sharpness(step)[0], edge_sharpness(smeared)[0], edge_sharpness(0.4 * step + 0.5)[0]
+    assert sharp[0] == pytest.approx(0.5, abs=0.01) and sharp[1] == pytest.approx(0.0, abs=1e-6)
+    assert 1 / 6 <= blurred[0] < 0.25  # a ramp over 6 pixels: ~1/6 (windows on its ends see less than its height)
+    assert blurred[0] < blurred[4] < sharp[4]  # at half scale the ramp is 3 pixels long
+    assert hazy[0] == pytest.approx(0.5, abs=0.01)  # fog-like loss of contrast: unchanged
