@@ -15,6 +15,7 @@ import numpy as np
 
 from degradations import depth as depth_priors
 from degradations import fog, noise, rain, shake
+from degradations._ranges import check_range
 
 ORDER = ("fog", "shake", "rain", "noise")
 DepthInput = Union[np.ndarray, Callable[[np.ndarray], np.ndarray], None]
@@ -29,18 +30,24 @@ class SynthConfig:
     p_rain: float = 0.5
     p_noise: float = 0.5
     clean_share: float = 0.1
+    # Photos are not all tack-sharp: a share of the clean crops is softened (Gaussian, sigma in
+    # px) before degrading, so a diagnoser learns that soft is not shaken. The softened crop
+    # is the ground truth: softness is the scene, not a degradation.
+    soft_share: float = 0.0
+    soft_sigma: tuple[float, float] = (0.5, 2.0)
     fog: fog.FogConfig = field(default_factory=fog.FogConfig)
     shake: shake.ShakeConfig = field(default_factory=shake.ShakeConfig)
     rain: rain.RainConfig = field(default_factory=rain.RainConfig)
     noise: noise.NoiseConfig = field(default_factory=noise.NoiseConfig)
 
     def __post_init__(self) -> None:
-        for name in ("p_fog", "p_shake", "p_rain", "p_noise", "clean_share"):
+        for name in ("p_fog", "p_shake", "p_rain", "p_noise", "clean_share", "soft_share"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be a probability in [0, 1], got {value}")
         if self.clean_share < 1.0 and not any(self.probabilities()):
             raise ValueError("every p_* is 0, so no degraded sample can be drawn: raise one, or set clean_share=1")
+        check_range("soft_sigma", self.soft_sigma, 0.0, None)
 
     def probabilities(self) -> tuple[float, float, float, float]:
         return (self.p_fog, self.p_shake, self.p_rain, self.p_noise)

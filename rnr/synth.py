@@ -380,6 +380,9 @@ def _decode_depth_cell(cell: Any) -> np.ndarray:
     return raw[..., 0] if raw.ndim == 3 else raw
 
 
+SOFTNESS_STREAM = 1
+
+
 def _crop_sample(job: Job, index: int):
     """The first draws of sample `index`: its photo and crop (degradations are drawn after)."""
     rng = np.random.default_rng([job.seed, index])
@@ -387,7 +390,22 @@ def _crop_sample(job: Job, index: int):
     source = load_input(ref)
     crop = choose_crop(source.shape[:2], rng, job.size, job.fit)
     clean = to_float(to_uint8(crop.apply(source)))  # quantised first, so replay from the stored PNG is exact
+    sigma = softness(job, index)
+    if sigma:
+        clean = to_float(to_uint8(cv2.GaussianBlur(clean, (0, 0), sigma)))
     return rng, ref, source, crop, clean
+
+
+def softness(job: Job, index: int) -> float:
+    """The Gaussian sigma (px) that softens sample `index`'s clean crop; 0 for most.
+
+    Drawn from a generator of its own, so sets made before `soft_share` existed (or with
+    it at 0) keep every draw they had.
+    """
+    rng = np.random.default_rng([job.seed, index, SOFTNESS_STREAM])
+    if rng.random() >= job.config.soft_share:
+        return 0.0
+    return round(float(rng.uniform(*job.config.soft_sigma)), 3)
 
 
 def clean_crop(job: Job, index: int) -> np.ndarray:
@@ -411,6 +429,7 @@ def make_sample(job: Job, index: int) -> tuple[Sample, dict[str, Any]]:
         "stem": ref.stem,
         "crop": [crop.x, crop.y, crop.side],
         "upscaled": crop.scale != 1.0,
+        "soft_sigma": softness(job, index),
         "source_size": [int(source.shape[1]), int(source.shape[0])],
         **sample.record,
         "scene": scene,

@@ -284,3 +284,21 @@ def test_the_decoded_photo_cache_stays_within_its_byte_budget(photo_dir):
         cache.get(ref)
     assert len(cache._images) == 2 and cache._bytes == 2 * one
     assert refs[0] not in cache._images  # the least recently used went first
+
+
+def test_soft_share_softens_the_clean_crop_and_leaves_other_draws_alone(tmp_path, photo_dir):
+    plain, soft = tmp_path / "plain", tmp_path / "soft"
+    assert synth("--input", str(photo_dir), "--output", str(plain), "--num", "6", "--format", "folder") == 0
+    assert synth("--input", str(photo_dir), "--output", str(soft), "--num", "6", "--format", "folder", "soft_share=1", "soft_sigma=[1.5,2]") == 0
+    plain_records = [json.loads(line) for line in (plain / "records.jsonl").read_text().splitlines()]
+    soft_records = [json.loads(line) for line in (soft / "records.jsonl").read_text().splitlines()]
+    for before, after in zip(plain_records, soft_records):
+        assert before["soft_sigma"] == 0.0 and 1.5 <= after["soft_sigma"] <= 2.0
+        assert before["crop"] == after["crop"]  # the same photo, window and degradations: only softness changed
+        assert [before[n]["present"] for n in ("fog", "shake", "rain", "noise")] == [after[n]["present"] for n in ("fog", "shake", "rain", "noise")]
+        sharp, softened = (read_image(folder / r["files"]["clean"]) for folder, r in ((plain, before), (soft, after)))
+        expected = cv2.GaussianBlur(sharp, (0, 0), after["soft_sigma"])
+        assert np.abs(softened - expected).max() <= 1 / 255 + 1e-6  # the ground truth is the softened crop
+        assert np.abs(np.diff(softened, axis=1)).mean() < np.abs(np.diff(sharp, axis=1)).mean()
+        # and the degraded image is made from it
+        np.testing.assert_array_equal(to_uint8(replay(softened, after).degraded), to_uint8(read_image(soft / after["files"]["degraded"])))

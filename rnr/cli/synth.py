@@ -10,7 +10,9 @@
 Crops: each sample is a random square window of its photo (side drawn between --size
 and the photo's shorter side) resized to --size; `--fit resize` takes the centred
 square instead. A photo smaller than --size is first upscaled (bicubic) to cover it,
-and its record says `"upscaled": true`.
+and its record says `"upscaled": true`. With `soft_share=S` a share S of the clean
+crops is softened (Gaussian, `soft_sigma` px) before degrading and the record says by
+how much (`"soft_sigma"`, 0 when not): real photos are not all crisp.
 """
 
 from __future__ import annotations
