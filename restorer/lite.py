@@ -216,6 +216,12 @@ class LiteRestorerConfig:
     learning_rate: float = 2e-3
     weight_decay: float = 1e-4
     empty_share: float = 0.1  # steps' samples trained with no diagnosis ("w/o reasoner" still works)
+    # A restorer trained on true diagnoses only follows a diagnoser's errors (a wrong haze colour
+    # becomes a colour cast); conditioned on this lite reasoner's own diagnoses of the training
+    # images for `predicted_share` of the samples, it learns to check them against the pixels.
+    reasoner: str = ""
+    predicted_share: float = 0.5
+    init: str = ""  # start from these weights (fine-tuning) instead of the zero-outlet network
     threads: int = 2
     seed: int = 0
     logging_steps: int = 100
@@ -229,18 +235,33 @@ def train(config: LiteRestorerConfig) -> Path:
     torch.manual_seed(config.seed)
     pairs = load_pairs(config.data)
     conditions = torch.from_numpy(np.stack([encode(Diagnosis.from_record(r)) for r in pairs.records]))
-    restorer = LiteRestorer(model=_network())
+    predicted = predicted_conditions(config.reasoner, pairs.degraded) if config.reasoner else None
+    restorer = LiteRestorer.load(config.init) if config.init else LiteRestorer(model=_network())
     generator = torch.Generator().manual_seed(config.seed)
 
     def step_loss(rng):
         index, clean, degraded = random_crops(pairs, rng, config.batch_size, config.crop)
         condition = conditions[index].clone()
+        if predicted is not None:
+            chosen = torch.rand(len(index), generator=generator) < config.predicted_share
+            condition[chosen] = predicted[index][chosen]
         condition[torch.rand(len(index), generator=generator) < config.empty_share] = 0
         temperature = float(rng.uniform(0, 1)) if rng.random() < 0.5 else 0.0
         restored = restorer.forward(degraded, condition, generator, temperature)
         return torch.nn.functional.l1_loss(restored, clean)
 
     return train_on_crops(restorer.model, step_loss, config, "lite-restorer.safetensors", "restorer", "l1")
+
+
+def predicted_conditions(reasoner_weights: str, degraded_images):
+    """The lite reasoner's diagnoses of uint8 training images, as condition vectors [N, 26]."""
+    import torch
+
+    from reasoner.lite import LiteReasoner
+
+    reasoner = LiteReasoner.load(reasoner_weights)
+    diagnoses = reasoner.diagnose([image.astype(np.float32) / 255 for image in degraded_images])
+    return torch.from_numpy(np.stack([encode(d) for d in diagnoses]))
 
 
 class LitePolicy:

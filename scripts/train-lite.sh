@@ -21,10 +21,13 @@ rnr-train --stage reasoner --backend lite --config configs/lite/reasoner.yaml --
     2>&1 | tee runs/lite-reasoner.log
 rnr-train --stage restorer --backend lite --config configs/lite/restorer.yaml --data data/lite-train \
     2>&1 | tee runs/lite-restorer.log
+# Stage 2b: fine-tuned on the reasoner's own diagnoses (configs/lite/restorer-ft.yaml says why).
+rnr-train --stage restorer --backend lite --config configs/lite/restorer-ft.yaml --data data/lite-train \
+    2>&1 | tee runs/lite-restorer-ft.log
 rnr-train --stage grpo --backend lite --config configs/lite/grpo.yaml --data data/lite-train \
-    --restorer runs/lite-restorer/lite-restorer.safetensors --reasoner runs/lite-reasoner/lite-reasoner.safetensors \
+    --restorer runs/lite-restorer-ft/lite-restorer.safetensors --reasoner runs/lite-reasoner/lite-reasoner.safetensors \
     2>&1 | tee runs/lite-grpo.log
 cp runs/lite-reasoner/lite-reasoner.safetensors rnr/weights/lite-reasoner.safetensors
 # The GRPO result is the default restorer; the SFT one ships beside it (w/o RL in rnr-eval --ablation).
 cp runs/lite-grpo/lite-restorer.safetensors rnr/weights/lite-restorer.safetensors
-cp runs/lite-restorer/lite-restorer.safetensors rnr/weights/lite-restorer-sft.safetensors
+cp runs/lite-restorer-ft/lite-restorer.safetensors rnr/weights/lite-restorer-sft.safetensors
