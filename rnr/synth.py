@@ -384,7 +384,7 @@ SOFTNESS_STREAM = 1
 
 
 def _crop_sample(job: Job, index: int):
-    """The first draws of sample `index`: its photo and crop (degradations are drawn after)."""
+    """The first draws of sample `index`: its photo, crop and softness (degradations are drawn after)."""
     rng = np.random.default_rng([job.seed, index])
     ref = job.inputs[source_index(job.seed, index, len(job.inputs))]
     source = load_input(ref)
@@ -393,7 +393,7 @@ def _crop_sample(job: Job, index: int):
     sigma = softness(job, index)
     if sigma:
         clean = to_float(to_uint8(cv2.GaussianBlur(clean, (0, 0), sigma)))
-    return rng, ref, source, crop, clean
+    return rng, ref, source, crop, clean, sigma
 
 
 def softness(job: Job, index: int) -> float:
@@ -415,7 +415,7 @@ def clean_crop(job: Job, index: int) -> np.ndarray:
 
 def make_sample(job: Job, index: int) -> tuple[Sample, dict[str, Any]]:
     """Sample `index` of the job: its crop, its degradations, and its full record."""
-    rng, ref, source, crop, clean = _crop_sample(job, index)
+    rng, ref, source, crop, clean, sigma = _crop_sample(job, index)
     depth = depth_for(job, ref, source.shape[:2], crop)
     if depth is None:
         sample = apply_plan(clean, plan(rng, job.config))
@@ -429,7 +429,7 @@ def make_sample(job: Job, index: int) -> tuple[Sample, dict[str, Any]]:
         "stem": ref.stem,
         "crop": [crop.x, crop.y, crop.side],
         "upscaled": crop.scale != 1.0,
-        "soft_sigma": softness(job, index),
+        "soft_sigma": sigma,
         "source_size": [int(source.shape[1]), int(source.shape[0])],
         **sample.record,
         "scene": scene,
