@@ -339,7 +339,7 @@ def calibrate_file(weights: str | Path, data: str) -> tuple[float, ...]:
 
     reasoner = LiteReasoner.load(weights)
     pairs = load_pairs(data)
-    logits, _, _ = split_outputs(reasoner.predict([image.astype(np.float32) / 255 for image in pairs.degraded]))
+    logits, _, _ = split_outputs(reasoner.predict(list(pairs.degraded)))  # uint8: predict converts
     present = np.array([[r[name]["present"] for name in DEGRADATIONS] for r in pairs.records], bool)
     thresholds = best_thresholds(torch.sigmoid(logits).numpy(), present)
     path = Path(weights)

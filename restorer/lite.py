@@ -259,8 +259,7 @@ def predicted_conditions(reasoner_weights: str, degraded_images):
 
     from reasoner.lite import LiteReasoner
 
-    reasoner = LiteReasoner.load(reasoner_weights)
-    diagnoses = reasoner.diagnose([image.astype(np.float32) / 255 for image in degraded_images])
+    diagnoses = LiteReasoner.load(reasoner_weights).diagnose(list(degraded_images))  # uint8 in: it converts
     return torch.from_numpy(np.stack([encode(d) for d in diagnoses]))
 
 
