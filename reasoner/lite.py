@@ -261,6 +261,7 @@ class LiteReasonerConfig:
     seed: int = 0
     logging_steps: int = 100
     calibration_data: str = ""  # an rnr-synth set not trained on: presence thresholds are tuned on it
+    init: str = ""  # start from these weights (fine-tuning) instead of a fresh network
 
 
 def diagnosis_loss(outputs, targets):
@@ -286,7 +287,7 @@ def train(config: LiteReasonerConfig) -> Path:
     torch.manual_seed(config.seed)
     pairs = load_pairs(config.data)
     targets = torch.from_numpy(np.stack([encode(Diagnosis.from_record(r)) for r in pairs.records]))
-    model = _network()
+    model = LiteReasoner.load(config.init).model.train() if config.init else _network()
 
     def step_loss(rng):
         index, _, degraded = random_crops(pairs, rng, config.batch_size, config.crop)
