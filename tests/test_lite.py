@@ -13,10 +13,10 @@ from rnr import Diagnosis, Finding
 from rnr.cli.restore import main as restore_main
 
 DEMO = "rnr/assets/demo"
-# Looser than the full test set's numbers in rnr/weights/MODEL_CARD.md (F1 fog 0.98, shake 0.83,
-# rain 0.95, noise 1.00; worst severity MAE 7.1 (shake); +4.7 dB; every clean photo said clean),
+# Looser than the full test set's numbers in rnr/weights/MODEL_CARD.md (F1 fog 1.00, shake 0.92,
+# rain 0.95, noise 1.00; worst severity MAE 6.3 (shake); +5.0 dB; every clean photo said clean),
 # so only a regression fails.
-QUALITY = {"fog_f1": 0.85, "shake_f1": 0.7, "rain_f1": 0.85, "noise_f1": 0.85, "max_severity_mae": 15.0, "psnr_gain_db": 3.0}
+QUALITY = {"fog_f1": 0.85, "shake_f1": 0.8, "rain_f1": 0.85, "noise_f1": 0.85, "max_severity_mae": 15.0, "psnr_gain_db": 3.0}
 
 
 def test_an_untrained_restorer_is_the_identity_and_tiles_blend_exactly():
@@ -162,6 +162,8 @@ def test_calibrated_thresholds_travel_in_the_weights_file(tmp_path, tiny_synth_s
     reloaded = LiteReasoner.load(weights)
     assert reloaded.thresholds == thresholds
     np.testing.assert_array_equal(reloaded.model.stages[0][0].weight.detach(), LiteReasoner.load().model.stages[0][0].weight.detach())
+    lenient = calibrate_file(weights, str(tiny_synth_set), tolerance=0.2)  # near-best F1 allowed: higher cut-offs
+    assert all(a >= b for a, b in zip(lenient, thresholds)) and LiteReasoner.load(weights).thresholds == lenient
     strict = LiteReasoner(model=reloaded.model, thresholds=(1.01,) * 4)  # above any probability: nothing is ever present
     assert strict.diagnose([np.full((64, 64, 3), 0.5, np.float32)])[0].is_clean
 
