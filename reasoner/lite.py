@@ -345,11 +345,10 @@ def best_thresholds(
 
 def calibrate_file(weights: str | Path, data: str, beta: float = 1.0, tolerance: float = 0.0) -> tuple[float, ...]:
     """Tune the presence thresholds of a weights file on a held-out set; rewrite the file with them (atomically)."""
-    import os
-
     import torch
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import load_file
 
+    from rnr.imageio import save_safetensors
     from rnr.pairs import load_pairs
 
     reasoner = LiteReasoner.load(weights)
@@ -357,9 +356,7 @@ def calibrate_file(weights: str | Path, data: str, beta: float = 1.0, tolerance:
     logits, _, _ = split_outputs(reasoner.predict(list(pairs.degraded)))  # uint8: predict converts
     present = np.array([[r[name]["present"] for name in DEGRADATIONS] for r in pairs.records], bool)
     thresholds = best_thresholds(torch.sigmoid(logits).numpy(), present, beta, tolerance)
-    path = Path(weights)
-    partial = path.with_name(path.name + ".partial")
-    metadata = {"presence_thresholds": json.dumps(thresholds), "calibrated_on": str(data), "calibration_beta": str(beta), "calibration_tolerance": str(tolerance)}
-    save_file(load_file(str(path)), str(partial), metadata=metadata)
-    os.replace(partial, path)
+    metadata = {"presence_thresholds": json.dumps(thresholds), "calibrated_on": str(data)}
+    metadata |= {"calibration_beta": str(beta), "calibration_tolerance": str(tolerance)}
+    save_safetensors(load_file(str(weights)), weights, metadata)
     return thresholds

@@ -300,6 +300,6 @@ class LitePolicy:
         return self.restorer.forward(x, condition, generator, self.config.sampling_temperature)
 
     def save(self, output: Path) -> None:
-        from safetensors.torch import save_file
+        from rnr.imageio import save_safetensors
 
-        save_file({k: v.contiguous() for k, v in self.restorer.model.state_dict().items()}, str(Path(output) / "lite-restorer.safetensors"))
+        save_safetensors(self.restorer.model.state_dict(), Path(output) / "lite-restorer.safetensors")

@@ -178,3 +178,10 @@ _UMASK = _read_umask()
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def save_safetensors(tensors: dict, path: str | os.PathLike, metadata: dict[str, str] | None = None) -> None:
+    """safetensors' save_file writes in place (a crash leaves half a file) and with mode 0600."""
+    from safetensors.torch import save
+
+    atomic_write_bytes(path, save({name: tensor.contiguous() for name, tensor in tensors.items()}, metadata))

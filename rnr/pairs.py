@@ -69,7 +69,8 @@ def train_on_crops(model, step_loss, config, weights_name: str, stage: str, log_
     from pathlib import Path
 
     import torch
-    from safetensors.torch import save_file
+
+    from rnr.imageio import atomic_write_text, save_safetensors
 
     torch.set_num_threads(config.threads)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
@@ -88,7 +89,7 @@ def train_on_crops(model, step_loss, config, weights_name: str, stage: str, log_
         if step % config.logging_steps == 0:
             recent = float(np.mean(log[-config.logging_steps :]))
             print(json.dumps({"step": step, log_name: recent, "seconds": round(time.perf_counter() - started, 1)}), flush=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(output / weights_name))
+    save_safetensors(model.state_dict(), output / weights_name)
     summary = {"stage": stage, "steps": config.max_steps, "seconds": time.perf_counter() - started, log_name: log[-1]}
-    (output / "rnr-lite.json").write_text(json.dumps(summary))
+    atomic_write_text(output / "rnr-lite.json", json.dumps(summary))
     return output

@@ -132,3 +132,20 @@ def test_atomic_write_replaces_whole_and_leaves_no_temporaries(tmp_path):
         imageio.os.fdopen = real_fdopen
     assert target.read_bytes() == b"second"  # the old file survives a failed write
     assert [p.name for p in target.parent.iterdir()] == ["file.bin"]
+
+
+def test_safetensors_are_saved_whole_with_the_usual_mode(tmp_path):
+    import torch
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    from rnr.imageio import save_safetensors
+
+    target = tmp_path / "w.safetensors"
+    weights = {"a": torch.arange(6.0).reshape(2, 3).t(), "b": torch.ones(2, dtype=torch.int64)}  # "a" is not contiguous
+    save_safetensors(weights, target, {"note": "x"})
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_UMASK  # safetensors' own save_file leaves 0600
+    loaded = load_file(str(target))
+    assert torch.equal(loaded["a"], weights["a"]) and torch.equal(loaded["b"], weights["b"])
+    assert safe_open(str(target), "pt").metadata() == {"note": "x"}
+    assert [p.name for p in tmp_path.iterdir()] == ["w.safetensors"]
