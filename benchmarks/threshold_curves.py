@@ -1,4 +1,4 @@
-"""Presence F1 of the lite reasoner at every calibration cut-off, and the clean samples each flags.
+"""Presence F1 of the lite reasoner at every calibration cut-off, the clean samples each flags, and AUC.
 
     python benchmarks/threshold_curves.py data/lite-val-soft [data/lite-test ...] [--reasoner W]
 
@@ -11,6 +11,15 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+
+
+def auc(scores: np.ndarray, truth: np.ndarray) -> float:
+    """Probability that a random positive outscores a random negative (ties count half)."""
+    positives, negatives = scores[truth], scores[~truth]
+    if not len(positives) or not len(negatives):
+        return float("nan")
+    above = (positives[:, None] > negatives[None, :]).mean()
+    return float(above + 0.5 * (positives[:, None] == negatives[None, :]).mean())
 
 
 def main() -> None:
@@ -39,6 +48,12 @@ def main() -> None:
             p, truth = probabilities[:, column], present[:, column]
             print(f"| {name} F1 | " + " | ".join(f"{f_beta(p >= cut, truth):.3f}" for cut in THRESHOLD_GRID) + " |")
             print(f"| {name}: clean flagged | " + " | ".join(str(int(((p >= cut) & clean).sum())) for cut in THRESHOLD_GRID) + " |")
+        print("\n| degradation | AUC | AUC, samples with fog ≥ 50 | AUC, samples with noise |\n|---|---:|---:|---:|")
+        fog_severity = np.array([r["fog"]["severity"] for r in pairs.records])
+        for column, name in enumerate(DEGRADATIONS):
+            p, truth = probabilities[:, column], present[:, column]
+            dense, noisy = fog_severity >= 50, present[:, DEGRADATIONS.index("noise")]
+            print(f"| {name} | {auc(p, truth):.3f} | {auc(p[dense], truth[dense]):.3f} | {auc(p[noisy], truth[noisy]):.3f} |")
 
 
 if __name__ == "__main__":
