@@ -49,10 +49,10 @@ def main() -> None:
             print(f"| {name} F1 | " + " | ".join(f"{f_beta(p >= cut, truth):.3f}" for cut in THRESHOLD_GRID) + " |")
             print(f"| {name}: clean flagged | " + " | ".join(str(int(((p >= cut) & clean).sum())) for cut in THRESHOLD_GRID) + " |")
         print("\n| degradation | AUC | AUC, samples with fog ≥ 50 | AUC, samples with noise |\n|---|---:|---:|---:|")
-        fog_severity = np.array([r["fog"]["severity"] for r in pairs.records])
+        dense = np.array([r["fog"]["severity"] >= 50 for r in pairs.records])
+        noisy = present[:, DEGRADATIONS.index("noise")]
         for column, name in enumerate(DEGRADATIONS):
             p, truth = probabilities[:, column], present[:, column]
-            dense, noisy = fog_severity >= 50, present[:, DEGRADATIONS.index("noise")]
             print(f"| {name} | {auc(p, truth):.3f} | {auc(p[dense], truth[dense]):.3f} | {auc(p[noisy], truth[noisy]):.3f} |")
 
 
