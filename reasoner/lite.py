@@ -295,14 +295,17 @@ def train(config: LiteReasonerConfig) -> Path:
     torch.manual_seed(config.seed)
     pairs = load_pairs(config.data)
     targets = torch.from_numpy(np.stack([encode(Diagnosis.from_record(r)) for r in pairs.records]))
-    model = LiteReasoner.load(config.init).model.train() if config.init else _network()
+    start = LiteReasoner.load(config.init) if config.init else None
+    model = start.model.train() if start else _network()
 
     def step_loss(rng):
         index, _, degraded = random_crops(pairs, rng, config.batch_size, config.crop)
         degraded, batch_targets = flip_batch(degraded, targets[index], rng)
         return diagnosis_loss(model(degraded), batch_targets)
 
-    output = train_on_crops(model, step_loss, config, "lite-reasoner.safetensors", "reasoner", "loss")
+    # A fine-tune keeps the cut-offs its starting weights were calibrated to, unless recalibrated.
+    kept = {"presence_thresholds": json.dumps(start.thresholds)} if start else None
+    output = train_on_crops(model, step_loss, config, "lite-reasoner.safetensors", "reasoner", "loss", kept)
     if config.calibration_data:
         thresholds = calibrate_file(
             output / "lite-reasoner.safetensors", config.calibration_data, config.calibration_beta, config.calibration_tolerance

@@ -58,11 +58,12 @@ def random_crops(pairs: Pairs, rng: np.random.Generator, count: int, size: int):
     return torch.from_numpy(indices), to_tensor(clean), to_tensor(degraded)
 
 
-def train_on_crops(model, step_loss, config, weights_name: str, stage: str, log_name: str):
+def train_on_crops(model, step_loss, config, weights_name: str, stage: str, log_name: str, metadata: dict | None = None):
     """The lite stages' loop: AdamW + one-cycle over random crops, JSON log lines, safetensors out.
 
     `step_loss(pairs, rng)` returns one step's loss; `config` carries data, output,
-    max_steps, learning_rate, weight_decay, threads, seed and logging_steps.
+    max_steps, learning_rate, weight_decay, threads, seed and logging_steps; `metadata` goes
+    into the safetensors file.
     """
     import json
     import time
@@ -89,7 +90,7 @@ def train_on_crops(model, step_loss, config, weights_name: str, stage: str, log_
         if step % config.logging_steps == 0:
             recent = float(np.mean(log[-config.logging_steps :]))
             print(json.dumps({"step": step, log_name: recent, "seconds": round(time.perf_counter() - started, 1)}), flush=True)
-    save_safetensors(model.state_dict(), output / weights_name)
+    save_safetensors(model.state_dict(), output / weights_name, metadata)
     summary = {"stage": stage, "steps": config.max_steps, "seconds": time.perf_counter() - started, log_name: log[-1]}
     atomic_write_text(output / "rnr-lite.json", json.dumps(summary))
     return output

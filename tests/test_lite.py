@@ -208,8 +208,9 @@ def test_reasoner_fine_tunes_from_weights(tmp_path, tiny_synth_set):
 
     config = LiteReasonerConfig(data=str(tiny_synth_set), output=str(tmp_path / "ft"), max_steps=2, batch_size=2, crop=32,
                                 learning_rate=1e-4, init=str(WEIGHTS), logging_steps=1)
-    tuned = LiteReasoner.load(train(config) / "lite-reasoner.safetensors").model.state_dict()
-    start = LiteReasoner.load().model.state_dict()
+    tuned_reasoner = LiteReasoner.load(train(config) / "lite-reasoner.safetensors")
+    assert tuned_reasoner.thresholds == LiteReasoner.load().thresholds != LiteReasoner.thresholds  # not recalibrated: kept
+    tuned, start = tuned_reasoner.model.state_dict(), LiteReasoner.load().model.state_dict()
     steps = [float(np.abs(start[name].numpy() - tuned[name].numpy()).max()) for name in start]
     assert max(steps) > 0  # it trained
     assert max(steps) < 0.01  # two small Adam steps from the shipped weights, not a fresh network
