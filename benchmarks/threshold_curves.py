@@ -25,7 +25,8 @@ def auc(scores: np.ndarray, truth: np.ndarray) -> float:
 def main() -> None:
     import torch
 
-    from reasoner.lite import THRESHOLD_GRID, LiteReasoner, f_beta, split_outputs
+    from reasoner.lite import LiteReasoner, split_outputs
+    from reasoner.lite_train import THRESHOLD_GRID, f_beta
     from rnr.diagnosis import DEGRADATIONS
     from rnr.pairs import load_pairs
 

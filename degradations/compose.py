@@ -35,19 +35,29 @@ class SynthConfig:
     # is the ground truth: softness is the scene, not a degradation.
     soft_share: float = 0.0
     soft_sigma: tuple[float, float] = (0.5, 2.0)
+    # Not the paper's either: give a share of the clean crops another camera's look before
+    # degrading (exposure gain, white-balance gains, JPEG compression at a drawn quality), so a
+    # model meets more than its photos; the changed crop is the ground truth.
+    look_share: float = 0.0
+    look_gain: tuple[float, float] = (0.6, 1.4)
+    look_white_balance: tuple[float, float] = (0.85, 1.15)  # per-channel gain, the mean gain kept 1
+    look_jpeg: tuple[float, float] = (40.0, 95.0)  # quality; half the looked crops are compressed
     fog: fog.FogConfig = field(default_factory=fog.FogConfig)
     shake: shake.ShakeConfig = field(default_factory=shake.ShakeConfig)
     rain: rain.RainConfig = field(default_factory=rain.RainConfig)
     noise: noise.NoiseConfig = field(default_factory=noise.NoiseConfig)
 
     def __post_init__(self) -> None:
-        for name in ("p_fog", "p_shake", "p_rain", "p_noise", "clean_share", "soft_share"):
+        for name in ("p_fog", "p_shake", "p_rain", "p_noise", "clean_share", "soft_share", "look_share"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be a probability in [0, 1], got {value}")
         if self.clean_share < 1.0 and not any(self.probabilities()):
             raise ValueError("every p_* is 0, so no degraded sample can be drawn: raise one, or set clean_share=1")
         check_range("soft_sigma", self.soft_sigma, 0.0, None)
+        check_range("look_gain", self.look_gain, 0.05, None)
+        check_range("look_white_balance", self.look_white_balance, 0.05, None)
+        check_range("look_jpeg", self.look_jpeg, 1.0, 100.0)
 
     def probabilities(self) -> tuple[float, float, float, float]:
         return (self.p_fog, self.p_shake, self.p_rain, self.p_noise)

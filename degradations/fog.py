@@ -61,3 +61,12 @@ def severity(t_mean: float) -> float:
     (1.0, 100.0, 50.5)
     """
     return float(np.clip((1.0 - t_mean) / (1.0 - T_MIN) * 99.0 + 1.0, 1.0, 100.0))
+
+
+def t_mean_for(severity_score: float) -> float:
+    """The mean transmission a fog score stands for: the inverse of `severity` on [1, 100].
+
+    >>> t_mean_for(1.0), t_mean_for(100.0), round(t_mean_for(severity(0.4)), 6)
+    (1.0, 0.05, 0.4)
+    """
+    return float(1.0 - (np.clip(severity_score, 1.0, 100.0) - 1.0) / 99.0 * (1.0 - T_MIN))

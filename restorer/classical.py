@@ -38,8 +38,8 @@ def denoise(image: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.fastNlMeansDenoisingColored(uint8, None, strength, strength, 5, 15).astype(np.float32) / 255
 
 
-def line_kernel(direction_deg: float, length_px: float) -> np.ndarray:
-    """A normalised blur kernel along the diagnosed direction, Gaussian along it with std `length_px`.
+def line_kernel(direction_deg: float, length_px: float, width_px: float = 0.5) -> np.ndarray:
+    """A normalised blur kernel along the diagnosed direction: Gaussian, std `length_px` along it, `width_px` across.
 
     Gaussian, not a flat segment: the synthesizer's walk weights its middle most (a
     Gaussian over the exposure), and on its kernels this shape deconvolves better.
@@ -53,7 +53,7 @@ def line_kernel(direction_deg: float, length_px: float) -> np.ndarray:
     rows, cols = np.mgrid[-half : half + 1, -half : half + 1].astype(np.float64)
     dx, dy = math.cos(math.radians(direction_deg)), -math.sin(math.radians(direction_deg))  # rows grow downwards
     along, across = cols * dx + rows * dy, rows * dx - cols * dy
-    kernel = np.exp(-0.5 * (along / length) ** 2 - 0.5 * (across / 0.5) ** 2)
+    kernel = np.exp(-0.5 * (along / length) ** 2 - 0.5 * (across / max(float(width_px), 0.3)) ** 2)
     return (kernel / kernel.sum()).astype(np.float32)
 
 

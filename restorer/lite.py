@@ -1,11 +1,16 @@
-"""The lite restorer: a compact U-Net conditioned on the diagnosis, shipped with the package.
+"""The lite restorer: a compact NAFNet-style U-Net conditioned on the diagnosis, shipped with the package.
 
 It restores at any size on a CPU. The diagnosis reaches it twice (the paper's point,
 that reasoning guides restoration): as a vector (`rnr.encoding`) that modulates every
-level through FiLM, and as a physical prior image — when fog is diagnosed, the
-scattering model inverted with the diagnosed atmospheric light and mean transmission,
-``J0 = (I − A·(1 − t)) / t`` — fed beside the input. Work happens at half resolution
-(pixel-unshuffle in, pixel-shuffle out) and the output is the input plus a residual.
+block through FiLM, and as physical priors (`restorer.priors`) — the image deconvolved
+with the diagnosed shake kernel, and that with the diagnosed fog inverted — fed beside
+the input. The network is `restorer.lite_net.LiteRestorationNet`; its output is the
+input plus a residual.
+
+Do no harm: a photo diagnosed clean comes back unchanged; a greyscale photo comes back
+greyscale (the output's channels are averaged, and the fog prior drops the airlight's
+colour); training shows the network wrong diagnoses too (`restorer.lite_train`), so that
+it checks them against the pixels.
 
 Sampling (for GRPO): candidates differ by an injected noise channel and by jittered
 diagnosis strengths; the default (`temperature=0`) is deterministic. Large photos are
@@ -20,78 +25,15 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from restorer.priors import GREY_SPREAD, physical_priors
 from restorer.prompts import Ablation
 from rnr.diagnosis import DEGRADATIONS, Diagnosis
-from rnr.encoding import VECTOR_SIZE, encode
+from rnr.encoding import encode
 from rnr.imageio import as_float_image
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "rnr" / "weights" / "lite-restorer.safetensors"
 # The default is the stage-3 (GRPO) result; the stage-2 (SFT) one ships beside it for the w/o RL ablation.
 SFT_WEIGHTS = WEIGHTS.with_name("lite-restorer-sft.safetensors")
-FOG_T_FLOOR = 0.2  # the inversion divides by t: keep it from amplifying noise in dense fog
-
-
-def _network(width: int = 24):
-    import torch
-    from torch import nn
-
-    class Block(nn.Module):
-        def __init__(self, channels: int) -> None:
-            super().__init__()
-            self.body = nn.Sequential(nn.Conv2d(channels, channels, 3, 1, 1), nn.GELU(), nn.Conv2d(channels, channels, 3, 1, 1))
-
-        def forward(self, x, gamma, beta):
-            return x + self.body(x) * (1 + gamma[:, :, None, None]) + beta[:, :, None, None]
-
-    class LiteRestorationNet(nn.Module):
-        """U-Net at 1/2, 1/4, 1/8 of the input; FiLM from the diagnosis vector at every block."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            c = [width, width * 2, width * 4]
-            self.unshuffle, self.shuffle = nn.PixelUnshuffle(2), nn.PixelShuffle(2)
-            self.inlet = nn.Conv2d(4 * 7, c[0], 3, 1, 1)  # image, prior, noise channel, unshuffled
-            self.enc = nn.ModuleList([Block(c[0]), Block(c[1]), Block(c[2]), Block(c[2])])
-            self.down = nn.ModuleList([nn.Conv2d(c[0], c[1], 2, 2), nn.Conv2d(c[1], c[2], 2, 2)])
-            self.up = nn.ModuleList([nn.ConvTranspose2d(c[2], c[1], 2, 2), nn.ConvTranspose2d(c[1], c[0], 2, 2)])
-            self.dec = nn.ModuleList([Block(c[1]), Block(c[0])])
-            self.outlet = nn.Conv2d(c[0], 12, 3, 1, 1)
-            widths = [c[0], c[1], c[2], c[2], c[1], c[0]]
-            self.film = nn.Sequential(nn.Linear(VECTOR_SIZE, 96), nn.GELU(), nn.Linear(96, 2 * sum(widths)))
-            self.widths = widths
-            nn.init.zeros_(self.film[-1].weight)
-            nn.init.zeros_(self.film[-1].bias)
-            nn.init.zeros_(self.outlet.weight)  # starts as the identity: output = input
-            nn.init.zeros_(self.outlet.bias)
-
-        def forward(self, image, prior, noise, condition):
-            films = torch.split(self.film(condition), [w for w in self.widths for _ in (0, 1)], dim=1)
-            g = iter(zip(films[0::2], films[1::2]))
-            x = self.inlet(self.unshuffle(torch.cat([image * 2 - 1, prior * 2 - 1, noise], dim=1)))
-            s0 = self.enc[0](x, *next(g))
-            s1 = self.enc[1](self.down[0](s0), *next(g))
-            x = self.enc[2](self.down[1](s1), *next(g))
-            x = self.enc[3](x, *next(g))
-            x = self.dec[0](self.up[0](x) + s1, *next(g))
-            x = self.dec[1](self.up[1](x) + s0, *next(g))
-            return image + self.shuffle(self.outlet(x))
-
-    return LiteRestorationNet()
-
-
-def fog_prior(image, condition):
-    """``(I − A·(1 − t)) / t`` where fog is diagnosed with its parameters (t floored), else the image itself."""
-    import torch
-
-    from rnr.encoding import param_offset
-
-    start = param_offset("fog")
-    present = condition[:, 0].view(-1, 1, 1, 1)
-    light = condition[:, start : start + 3].view(-1, 3, 1, 1)
-    raw_t = condition[:, start + 4].view(-1, 1, 1, 1)
-    t = raw_t.clamp(min=FOG_T_FLOOR)
-    dehazed = ((image - light * (1 - t)) / t).clamp(0, 1)
-    return torch.where((present > 0.5) & (raw_t > 0), dehazed, image)  # t = 0: parameters withheld
 
 
 def jitter(condition, generator, amount: float):
@@ -130,13 +72,20 @@ class LiteRestorer:
 
     @classmethod
     def load(cls, weights: str | Path | None = None, **options: Any) -> "LiteRestorer":
+        import torch
         from safetensors.torch import load_file
+
+        from restorer.lite_net import LiteRestorationNet
 
         path = Path(weights) if weights else WEIGHTS
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no lite restorer weights; reinstall rnr, or train them: rnr-train --stage restorer --backend lite")
-        model = _network()
-        model.load_state_dict(load_file(str(path)))
+        with torch.device("meta"):  # no random initial weights drawn (nor global RNG used): the file's are assigned
+            model = LiteRestorationNet()
+        try:
+            model.load_state_dict(load_file(str(path)), assign=True)
+        except RuntimeError:
+            raise ValueError(f"{path}: not lite restorer v2 weights (an older network's?); retrain: rnr-train --stage restorer --backend lite") from None
         return cls(model=model.eval(), name=str(path), **options)
 
     from_pretrained = load
@@ -152,7 +101,8 @@ class LiteRestorer:
         if temperature > 0:
             noise = temperature * torch.randn(noise.shape, generator=generator)
             condition = jitter(condition, generator, 0.15 * temperature)
-        output = self.model(padded, fog_prior(padded, condition), noise, condition)
+        deblurred, prior = physical_priors(padded, condition)
+        output = self.model(padded, deblurred, prior, noise, condition)
         return output[..., :height, :width].clamp(0, 1)
 
     def restore_array(self, image: np.ndarray, diagnosis: Diagnosis | None, generator=None, temperature: float = 0.0) -> np.ndarray:
@@ -164,7 +114,8 @@ class LiteRestorer:
             return image.astype(np.float32)  # nothing diagnosed, nothing to undo
         condition = torch.from_numpy(ablated(encode(diagnosis), self.ablation))[None]
         with torch.no_grad():
-            return _tiled(lambda x: self.forward(x, condition, generator, temperature), image, self.tile, self.overlap)
+            restored = tiled(lambda x: self.forward(x, condition, generator, temperature), image, self.tile, self.overlap)
+        return keep_greyscale(image, restored)
 
     def restore(self, images: Sequence[Any], diagnoses: Sequence[Diagnosis | None], generator=None, **_: Any) -> list[np.ndarray]:
         if len(images) != len(diagnoses):
@@ -175,6 +126,13 @@ class LiteRestorer:
         return [[self.restore_array(as_float_image(im), d, generator, temperature) for _ in range(n)] for im, d in zip(images, diagnoses)]
 
 
+def keep_greyscale(image: np.ndarray, restored: np.ndarray) -> np.ndarray:
+    """A greyscale input's output is greyscale: its channels averaged (a colour input's is untouched)."""
+    if image.ndim == 3 and float(np.ptp(image, axis=2).max(initial=0.0)) <= GREY_SPREAD:
+        return np.repeat(restored.mean(axis=2, keepdims=True), 3, axis=2)
+    return restored
+
+
 def _window(size: int, overlap: int) -> np.ndarray:
     ramp = np.ones(size, np.float32)
     if overlap > 0:
@@ -183,10 +141,12 @@ def _window(size: int, overlap: int) -> np.ndarray:
     return ramp
 
 
-def _tiled(run, image: np.ndarray, tile: int, overlap: int) -> np.ndarray:
+def tiled(run, image: np.ndarray, tile: int, overlap: int) -> np.ndarray:
     """Apply `run` to overlapping tiles and blend them with raised-cosine weights."""
     import torch
 
+    if tile <= 2 * overlap:
+        raise ValueError(f"tile {tile} must be more than twice the overlap {overlap}")
     height, width = image.shape[:2]
     to_tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None].float()  # noqa: E731
     if height <= tile and width <= tile:
@@ -203,64 +163,6 @@ def _tiled(run, image: np.ndarray, tile: int, overlap: int) -> np.ndarray:
             out[top : top + h, left : left + w] += restored * blend
             weight[top : top + h, left : left + w] += blend
     return out / np.maximum(weight, 1e-6)
-
-
-# --- training (rnr-train --stage restorer --backend lite) ------------------------------
-@dataclass(frozen=True)
-class LiteRestorerConfig:
-    data: str = ""
-    output: str = "runs/lite-restorer"
-    max_steps: int = 4000
-    batch_size: int = 12
-    crop: int = 128
-    learning_rate: float = 2e-3
-    weight_decay: float = 1e-4
-    empty_share: float = 0.1  # steps' samples trained with no diagnosis ("w/o reasoner" still works)
-    # A restorer trained on true diagnoses only follows a diagnoser's errors (a wrong haze colour
-    # becomes a colour cast); conditioned on this lite reasoner's own diagnoses of the training
-    # images for `predicted_share` of the samples, it learns to check them against the pixels.
-    reasoner: str = ""
-    predicted_share: float = 0.5
-    init: str = ""  # start from these weights (fine-tuning) instead of the zero-outlet network
-    threads: int = 2
-    seed: int = 0
-    logging_steps: int = 100
-
-
-def train(config: LiteRestorerConfig) -> Path:
-    import torch
-
-    from rnr.pairs import load_pairs, random_crops, train_on_crops
-
-    torch.manual_seed(config.seed)
-    pairs = load_pairs(config.data)
-    conditions = torch.from_numpy(np.stack([encode(Diagnosis.from_record(r)) for r in pairs.records]))
-    predicted = predicted_conditions(config.reasoner, pairs.degraded) if config.reasoner else None
-    restorer = LiteRestorer.load(config.init) if config.init else LiteRestorer(model=_network())
-    generator = torch.Generator().manual_seed(config.seed)
-
-    def step_loss(rng):
-        index, clean, degraded = random_crops(pairs, rng, config.batch_size, config.crop)
-        condition = conditions[index].clone()
-        if predicted is not None:
-            chosen = torch.rand(len(index), generator=generator) < config.predicted_share
-            condition[chosen] = predicted[index][chosen]
-        condition[torch.rand(len(index), generator=generator) < config.empty_share] = 0
-        temperature = float(rng.uniform(0, 1)) if rng.random() < 0.5 else 0.0
-        restored = restorer.forward(degraded, condition, generator, temperature)
-        return torch.nn.functional.l1_loss(restored, clean)
-
-    return train_on_crops(restorer.model, step_loss, config, "lite-restorer.safetensors", "restorer", "l1")
-
-
-def predicted_conditions(reasoner_weights: str, degraded_images):
-    """The lite reasoner's diagnoses of uint8 training images, as condition vectors [N, 26]."""
-    import torch
-
-    from reasoner.lite import LiteReasoner
-
-    diagnoses = LiteReasoner.load(reasoner_weights).diagnose(list(degraded_images))  # uint8 in: it converts
-    return torch.from_numpy(np.stack([encode(d) for d in diagnoses]))
 
 
 class LitePolicy:

@@ -16,8 +16,17 @@ class Pairs:
     records: list[dict]
 
 
-def load_pairs(data: str, limit: int | None = None) -> Pairs:
-    """Decode every pair once (PNG bytes straight through cv2)."""
+def load_pairs(data: str | list[str], limit: int | None = None) -> Pairs:
+    """Decode every pair once (PNG bytes straight through cv2); several sets (a list, or joined by commas) are concatenated."""
+    folders = data if isinstance(data, (list, tuple)) else [part for part in str(data).split(",") if part.strip()]
+    if len(folders) != 1:
+        from rnr.config import ConfigError
+
+        if not folders:
+            raise ConfigError("--data: no training set given; make one with rnr-synth")
+        parts = [load_pairs(folder.strip(), limit) for folder in folders]
+        return Pairs(*([item for part in parts for item in getattr(part, key)] for key in ("clean", "degraded", "records")))
+    data = folders[0].strip()
     from datasets import Image, load_from_disk
 
     from rnr.config import ConfigError
@@ -58,6 +67,38 @@ def random_crops(pairs: Pairs, rng: np.random.Generator, count: int, size: int):
     return torch.from_numpy(indices), to_tensor(clean), to_tensor(degraded)
 
 
+def flip_pairs(images: list, vectors, rng: np.random.Generator):
+    """Random horizontal/vertical flips of aligned (B, 3, H, W) batches, and of the diagnosis vectors they change.
+
+    Each flip maps an axial shake direction θ to 180° − θ (sin 2θ changes sign) and
+    mirrors the rain's slant; severities and the other parameters do not change.
+    """
+    from rnr.encoding import param_offset
+
+    images, vectors = [image.clone() for image in images], vectors.clone()
+    for axis in (3, 2):  # width, then height
+        chosen = np.flatnonzero(rng.random(len(vectors)) < 0.5)
+        if len(chosen):
+            for image in images:
+                image[chosen] = image[chosen].flip(axis)
+            vectors[chosen, param_offset("shake")] *= -1
+            vectors[chosen, param_offset("rain") + 1] *= -1
+    return images, vectors
+
+
+def seeded(factory, seed: int, *args, **kwargs):
+    """`factory(*args, **kwargs)` with torch's default generator seeded inside, its outside state untouched.
+
+    Layers draw their initial weights from torch's global generator; forking it keeps a
+    caller's random state as it was (library code never reseeds it for others).
+    """
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return factory(*args, **kwargs)
+
+
 def train_on_crops(model, step_loss, config, weights_name: str, stage: str, log_name: str, metadata: dict | None = None):
     """The lite stages' loop: AdamW + one-cycle over random crops, JSON log lines, safetensors out.
 
@@ -75,7 +116,7 @@ def train_on_crops(model, step_loss, config, weights_name: str, stage: str, log_
 
     torch.set_num_threads(config.threads)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.learning_rate, total_steps=config.max_steps, pct_start=0.05)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.learning_rate, total_steps=config.max_steps, pct_start=max(0.05, 2.5 / config.max_steps))
     rng = np.random.default_rng(config.seed)
     output = Path(config.output)
     output.mkdir(parents=True, exist_ok=True)

@@ -381,6 +381,7 @@ def _decode_depth_cell(cell: Any) -> np.ndarray:
 
 
 SOFTNESS_STREAM = 1
+LOOK_STREAM = 2
 
 
 def _crop_sample(job: Job, index: int):
@@ -393,7 +394,12 @@ def _crop_sample(job: Job, index: int):
     sigma = softness(job, index)
     if sigma:
         clean = to_float(to_uint8(cv2.GaussianBlur(clean, (0, 0), sigma)))
-    return rng, ref, source, crop, clean, sigma
+    camera = look(job, index)
+    if camera and float(np.ptp(clean, axis=2).max()) == 0.0:
+        camera["white_balance"] = [1.0, 1.0, 1.0]  # a greyscale photo stays greyscale
+    if camera:
+        clean = apply_look(clean, camera)
+    return rng, ref, source, crop, clean, sigma, camera
 
 
 def softness(job: Job, index: int) -> float:
@@ -408,6 +414,29 @@ def softness(job: Job, index: int) -> float:
     return round(float(rng.uniform(*job.config.soft_sigma)), 3)
 
 
+def look(job: Job, index: int) -> dict[str, Any]:
+    """Sample `index`'s camera look: {"gain", "white_balance" (r, g, b), "jpeg" (quality or 0)}, or {} for most.
+
+    Its own generator, as for softness: sets made without `look_share` keep every draw.
+    """
+    rng = np.random.default_rng([job.seed, index, LOOK_STREAM])
+    config = job.config
+    if rng.random() >= config.look_share:
+        return {}
+    balance = rng.uniform(*config.look_white_balance, size=3)
+    quality = int(round(rng.uniform(*config.look_jpeg))) if rng.random() < 0.5 else 0
+    return {"gain": round(float(rng.uniform(*config.look_gain)), 3), "white_balance": [round(float(b), 3) for b in balance / balance.mean()], "jpeg": quality}
+
+
+def apply_look(clean: np.ndarray, camera: dict[str, Any]) -> np.ndarray:
+    """Exposure and white balance (clipped, as a camera clips), then JPEG at the drawn quality; quantised."""
+    looked = to_uint8(np.clip(clean * camera["gain"] * np.asarray(camera["white_balance"], np.float32), 0, 1))
+    if camera["jpeg"]:
+        ok, encoded = cv2.imencode(".jpg", looked[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, camera["jpeg"]])
+        looked = cv2.imdecode(encoded, cv2.IMREAD_COLOR)[..., ::-1]
+    return to_float(np.ascontiguousarray(looked))
+
+
 def clean_crop(job: Job, index: int) -> np.ndarray:
     """Sample `index`'s clean image, without degrading it (for captioning)."""
     return _crop_sample(job, index)[4]
@@ -415,7 +444,7 @@ def clean_crop(job: Job, index: int) -> np.ndarray:
 
 def make_sample(job: Job, index: int) -> tuple[Sample, dict[str, Any]]:
     """Sample `index` of the job: its crop, its degradations, and its full record."""
-    rng, ref, source, crop, clean, sigma = _crop_sample(job, index)
+    rng, ref, source, crop, clean, sigma, camera = _crop_sample(job, index)
     depth = depth_for(job, ref, source.shape[:2], crop)
     if depth is None:
         sample = apply_plan(clean, plan(rng, job.config))
@@ -430,6 +459,7 @@ def make_sample(job: Job, index: int) -> tuple[Sample, dict[str, Any]]:
         "crop": [crop.x, crop.y, crop.side],
         "upscaled": crop.scale != 1.0,
         "soft_sigma": sigma,
+        **({"look": camera} if camera else {}),
         "source_size": [int(source.shape[1]), int(source.shape[0])],
         **sample.record,
         "scene": scene,

@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from reasoner.lite import LiteReasoner
-from restorer.lite import LiteRestorer, _network, _tiled
+from restorer.lite import LiteRestorer, tiled
+from restorer.lite_net import LiteRestorationNet
 from rnr import Diagnosis, Finding
 from rnr.cli.restore import main as restore_main
 
@@ -20,13 +21,15 @@ QUALITY = {"fog_f1": 0.85, "shake_f1": 0.8, "rain_f1": 0.85, "noise_f1": 0.85, "
 
 
 def test_an_untrained_restorer_is_the_identity_and_tiles_blend_exactly():
-    restorer = LiteRestorer(model=_network().eval())
+    restorer = LiteRestorer(model=LiteRestorationNet().eval())
     image = np.random.default_rng(0).random((150, 130, 3), dtype=np.float32)
     fog = Diagnosis(fog=Finding(True, 40.0, {"atmospheric_light": [0.9, 0.9, 0.9], "beta": 1.5, "t_mean": 0.5}))
     whole = restorer.restore_array(image, None)
     np.testing.assert_allclose(whole, image, atol=1e-6)  # zero-initialised outlet: output = input
-    tiled = _tiled(lambda x: x, image, tile=64, overlap=16)
-    np.testing.assert_allclose(tiled, image, atol=1e-6)
+    blended = tiled(lambda x: x, image, tile=64, overlap=16)
+    np.testing.assert_allclose(blended, image, atol=1e-6)
+    with pytest.raises(ValueError, match="tile 32 must be more than twice the overlap 16"):
+        tiled(lambda x: x, image, tile=32, overlap=16)
     assert restorer.restore([image], [fog])[0].shape == (150, 130, 3)
 
 
@@ -153,7 +156,8 @@ def test_shipped_weights_keep_their_quality_on_a_fixed_subset(quality_subset):
 def test_calibrated_thresholds_travel_in_the_weights_file(tmp_path, tiny_synth_set):
     import shutil
 
-    from reasoner.lite import WEIGHTS, calibrate_file
+    from reasoner.lite import WEIGHTS
+    from reasoner.lite_train import calibrate_file
 
     weights = tmp_path / "r.safetensors"
     shutil.copy(WEIGHTS, weights)
@@ -171,7 +175,7 @@ def test_calibrated_thresholds_travel_in_the_weights_file(tmp_path, tiny_synth_s
 def test_edge_sharpness_reads_blur_along_its_direction_whatever_the_contrast():
     import torch
 
-    from reasoner.lite import edge_sharpness
+    from reasoner.lite_net import edge_sharpness
 
     step = torch.zeros(1, 3, 64, 64)
     step[..., 32:] = 1.0  # a vertical edge: steep along x (first feature), flat along y (second)
@@ -185,7 +189,8 @@ def test_edge_sharpness_reads_blur_along_its_direction_whatever_the_contrast():
 
 def test_restorer_fine_tunes_from_weights_on_the_reasoners_own_diagnoses(tmp_path, tiny_synth_set):
     from reasoner.lite import WEIGHTS as REASONER_WEIGHTS
-    from restorer.lite import SFT_WEIGHTS, LiteRestorerConfig, predicted_conditions, train
+    from restorer.lite import SFT_WEIGHTS
+    from restorer.lite_train import LiteRestorerConfig, predicted_conditions, train
     from rnr.encoding import encode
     from rnr.pairs import load_pairs
 
@@ -204,7 +209,8 @@ def test_restorer_fine_tunes_from_weights_on_the_reasoners_own_diagnoses(tmp_pat
 
 
 def test_reasoner_fine_tunes_from_weights(tmp_path, tiny_synth_set):
-    from reasoner.lite import WEIGHTS, LiteReasonerConfig, train
+    from reasoner.lite import WEIGHTS
+    from reasoner.lite_train import LiteReasonerConfig, train
 
     config = LiteReasonerConfig(data=str(tiny_synth_set), output=str(tmp_path / "ft"), max_steps=2, batch_size=2, crop=32,
                                 learning_rate=1e-4, init=str(WEIGHTS), logging_steps=1)

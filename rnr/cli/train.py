@@ -75,7 +75,7 @@ def train_grpo(args: argparse.Namespace) -> int:
 
 
 def train_lite_reasoner(args: argparse.Namespace) -> int:
-    from reasoner.lite import LiteReasonerConfig, train
+    from reasoner.lite_train import LiteReasonerConfig, train
     from rnr.config import load_config, with_overrides
 
     config = load_config(LiteReasonerConfig, args.config, args.overrides)
@@ -85,7 +85,7 @@ def train_lite_reasoner(args: argparse.Namespace) -> int:
 
 
 def train_lite_restorer(args: argparse.Namespace) -> int:
-    from restorer.lite import LiteRestorerConfig, train
+    from restorer.lite_train import LiteRestorerConfig, train
     from rnr.config import load_config, with_overrides
 
     config = load_config(LiteRestorerConfig, args.config, args.overrides)
