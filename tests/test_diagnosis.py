@@ -1,6 +1,7 @@
 """The Diagnosis contract: canonical render, tolerant parse, JSON, validation."""
 
 import json
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -164,3 +165,33 @@ def test_think_blocks_are_dropped_but_not_inside_a_scene():
     assert Diagnosis.parse(answer).diagnosis.scene == "a <think> sign</think>"
     assert Diagnosis.parse("The prompt opened the block... fog: yes (90/100)?\n</think>\n" + answer).diagnosis.fog.severity == 40.0
     assert Diagnosis.parse("<think>still going, fog: yes").diagnosis.is_clean
+
+
+# --- parse is total and bounded (untrusted model output) -------------------------------
+_HOSTILE_PIECES = st.sampled_from([" ", "\t", "\n", "- ", "**", "<think>", "</think>", "Fog degradation: ", "Yes (", "1e999",
+                                   "9" * 50, "[", ",", "- Fog: atmospheric light [", "beta ", "Clean scene: ", "{", "}"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_HOSTILE_PIECES, st.integers(1, 400)), max_size=12))
+def test_parse_never_raises_and_stays_fast_on_hostile_text(pieces):
+    text = "".join(piece * count for piece, count in pieces)
+    started = time.perf_counter()
+    result = Diagnosis.parse(text)
+    assert time.perf_counter() - started < 0.5
+    assert all(0 <= s <= 100 for s in result.diagnosis.severities())
+
+
+@pytest.mark.parametrize("text", [" " * 1000 + "x", "\t" * 1000 + "x", "\n<think>" * 10_000, "- Fog: atmospheric light [" + "1" * 10_000,
+                                  "{" * 170_000 + "}" * 170_000, "- " + " " * 5000 + "x"])
+def test_parse_is_fast_on_the_audits_slow_inputs(text):
+    started = time.perf_counter()
+    Diagnosis.parse(text)
+    assert time.perf_counter() - started < 0.5
+
+
+def test_an_infinite_number_is_reported_not_raised():
+    result = Diagnosis.parse("Fog degradation: Yes (1e999/100)\nParameters:\n- Fog: beta 1e999, mean transmission 0.5")
+    assert result.diagnosis.fog.present and result.diagnosis.fog.severity == 50.0
+    assert "beta" not in result.diagnosis.fog.params and result.diagnosis.fog.params["t_mean"] == 0.5
+    assert "fog: severity inf is not a number; assumed 50" in result.problems

@@ -134,3 +134,17 @@ def test_t_mean_for_inverts_the_fog_severity():
     for t in (0.05, 0.3, 0.77, 1.0):
         assert fog_model.t_mean_for(fog_model.severity(t)) == pytest.approx(t, abs=1e-9)
     assert math.isclose(fog_model.t_mean_for(250.0), 0.05)
+
+
+@pytest.mark.parametrize("tile", ["32", "8", "-16"])
+def test_rnr_restore_refuses_a_tile_too_small_in_one_line(tmp_path, capsys, tile):
+    from PIL import Image
+
+    from rnr.cli.restore import main as restore_main
+
+    photo = tmp_path / "p.png"
+    Image.fromarray((_photo(40) * 255).astype(np.uint8)).save(photo)
+    assert restore_main([str(photo), "--tile", tile]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"rnr-restore: --tile {tile}: too small; tiles overlap by 32 px on each side, so use at least --tile 128 (default 512)"]
+    assert not (tmp_path / "p.restored.png").exists()

@@ -66,6 +66,9 @@ def collect(specs: list[str]) -> tuple[list[Path], list[str]]:
     return unique, problems
 
 
+MIN_TILE = 128  # the lite restorer blends tiles over 32 px on each side: smaller tiles would be mostly seam
+
+
 def output_path(source: Path, folder: str | None, kind: str = SUFFIX) -> Path:
     return (Path(folder) if folder else source.parent) / (source.stem + kind)
 
@@ -76,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
     from rnr.imageio import ImageReadError, atomic_write_text, read_image, write_image
     from rnr.pipeline import explain, load_reasoner, load_restorer, side_by_side
 
+    if args.tile is not None and args.tile < MIN_TILE:
+        _say(f"--tile {args.tile}: too small; tiles overlap by 32 px on each side, so use at least --tile {MIN_TILE} (default 512)")
+        return 2
     inputs, problems = collect(args.inputs)
     for line in problems:
         _say(line)
