@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -32,13 +33,16 @@ def foggy_photo(width: int, height: int) -> np.ndarray:
     return np.clip(noisy, 0, 1)
 
 
-def run_restore(photo: Path, output: Path, tile: int) -> tuple[float, float]:
-    """Wall seconds and the child's peak RSS in MiB (each call its own process, so the peak is its own)."""
+def run_restore(photo: Path, output: Path, tile: int, extra: Sequence[str] = ()) -> tuple[float, float]:
+    """Wall seconds and the child's peak RSS in MiB (each call its own process, so the peak is its own).
+
+    `extra`: more rnr-restore options (bench_lite passes its --reasoner and --restorer weights).
+    """
     script = (
         "import resource, sys; from rnr.cli.restore import main; code = main(sys.argv[1:]); "
         "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)"
     )
-    command = [sys.executable, "-c", script, str(photo), "-o", str(output), "--explain", "--tile", str(tile)]
+    command = [sys.executable, "-c", script, str(photo), "-o", str(output), "--explain", "--tile", str(tile), *extra]
     started = time.perf_counter()
     finished = subprocess.run(command, capture_output=True, text=True, check=True)
     seconds = time.perf_counter() - started
