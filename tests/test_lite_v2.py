@@ -148,3 +148,22 @@ def test_rnr_restore_refuses_a_tile_too_small_in_one_line(tmp_path, capsys, tile
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"rnr-restore: --tile {tile}: too small; tiles overlap by 32 px on each side, so use at least --tile 128 (default 512)"]
     assert not (tmp_path / "p.restored.png").exists()
+
+
+def test_the_psnr_loss_is_minus_the_mean_psnr_and_weighs_good_crops():
+    from restorer.lite_train import LiteRestorerConfig, restoration_loss
+    from rnr.config import ConfigError
+
+    clean = torch.zeros(2, 3, 8, 8)
+    restored = clean.clone()
+    restored[0] += 0.1  # MSE 0.01: 20 dB
+    restored[1] += 0.01  # MSE 1e-4: 40 dB (39.6 with the 1e-5 floor)
+    loss = restoration_loss(restored, clean, "psnr")
+    assert float(loss) == pytest.approx(5 * (math.log10(0.01 + 1e-5) + math.log10(1e-4 + 1e-5)), abs=1e-3)
+    assert float(restoration_loss(restored, clean, "l1")) == pytest.approx(0.055, abs=1e-6)
+    restored.requires_grad_(True)
+    restoration_loss(restored, clean, "psnr").backward()
+    per_crop = restored.grad.abs().flatten(1).sum(dim=1)
+    assert float(per_crop[1]) > 5 * float(per_crop[0])  # the nearly clean crop pulls harder
+    with pytest.raises(ConfigError, match="loss must be l1 or psnr, got 'l2'"):
+        LiteRestorerConfig(loss="l2")

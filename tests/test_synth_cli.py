@@ -302,3 +302,23 @@ def test_soft_share_softens_the_clean_crop_and_leaves_other_draws_alone(tmp_path
         assert np.abs(np.diff(softened, axis=1)).mean() < np.abs(np.diff(sharp, axis=1)).mean()
         # and the degraded image is made from it
         np.testing.assert_array_equal(to_uint8(replay(softened, after).degraded), to_uint8(read_image(soft / after["files"]["degraded"])))
+
+
+def test_look_share_gives_clean_crops_another_cameras_look_and_keeps_grey_grey(tmp_path, photo_dir):
+    from rnr.synth import apply_look
+
+    plain, looked = tmp_path / "plain", tmp_path / "looked"
+    assert synth("--input", str(photo_dir), "--output", str(plain), "--num", "6", "--format", "folder") == 0
+    assert synth("--input", str(photo_dir), "--output", str(looked), "--num", "6", "--format", "folder", "look_share=1") == 0
+    plain_records = [json.loads(line) for line in (plain / "records.jsonl").read_text().splitlines()]
+    looked_records = [json.loads(line) for line in (looked / "records.jsonl").read_text().splitlines()]
+    for before, after in zip(plain_records, looked_records):
+        camera = after["look"]
+        assert "look" not in before and before["crop"] == after["crop"]  # the same draws otherwise
+        assert 0.6 <= camera["gain"] <= 1.4 and abs(np.mean(camera["white_balance"]) - 1) < 2e-3
+        assert camera["jpeg"] == 0 or 40 <= camera["jpeg"] <= 95
+        original, changed = (read_image(folder / r["files"]["clean"]) for folder, r in ((plain, before), (looked, after)))
+        np.testing.assert_allclose(changed, apply_look(original, camera), atol=1 / 255 + 1e-6)  # the ground truth is the looked crop
+        np.testing.assert_array_equal(to_uint8(replay(changed, after).degraded), to_uint8(read_image(looked / after["files"]["degraded"])))
+    grey = np.repeat(np.linspace(0, 1, 64, dtype=np.float32)[None, :, None], 64, axis=0).repeat(3, axis=2)
+    assert float(np.ptp(apply_look(grey, {"gain": 1.2, "white_balance": [1.0, 1.0, 1.0], "jpeg": 60}), axis=2).max()) <= 2 / 255
