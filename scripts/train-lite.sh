@@ -13,13 +13,16 @@ synth() { rnr-synth --size 256 --no-stages --quiet --workers 2 "$@"; }
 synth --input bundled data/extra-photos --output data/pre-paper --num 2000 --seed 101 --config configs/lite/synth-v2-paper.yaml
 synth --input bundled data/extra-photos --output data/pre-mild --num 1500 --seed 102 --config configs/lite/synth-v2-mild.yaml
 rnr-train --stage restorer --backend lite --config configs/lite/restorer.yaml --data data/pre-paper,data/pre-mild \
-    --max-steps 2500 2>&1 | tee runs/lite-restorer.log
+    --max-steps 2500 threads=2 2>&1 | tee runs/lite-restorer.log
 # The corpus's training photos at the paper's ranges and the mild recipe; its validation photos for calibration.
 synth --input data/corpus/train --output data/v2-train-paper --num 6000 --seed 11 --config configs/lite/synth-v2-paper.yaml
 synth --input data/corpus/train --output data/v2-train-mild --num 4000 --seed 12 --config configs/lite/synth-v2-mild.yaml
 synth --input data/corpus/val --output data/v2-val-paper --num 300 --seed 21 --config configs/lite/synth-v2-paper.yaml
 synth --input data/corpus/val --output data/v2-val-mild --num 300 --seed 22 --config configs/lite/synth-v2-mild.yaml
+rnr-synth --input data/corpus/val --output data/v2-val-paper512 --num 80 --size 512 --seed 31 --no-stages --quiet --workers 1 \
+    --config configs/synth/default.yaml
 TRAIN=data/v2-train-paper,data/v2-train-mild
+git show 6464aa3:rnr/weights/lite-reasoner.safetensors > runs/lite-reasoner-v1.safetensors  # the reasoner's starting point
 # Stages 1 and 2 side by side, one core each: the restorer trains on perturbed true diagnoses, not the reasoner's.
 rnr-train --stage reasoner --backend lite --config configs/lite/reasoner.yaml --data "$TRAIN" > runs/lite-reasoner.log 2>&1 &
 rnr-train --stage restorer --backend lite --config configs/lite/restorer-ft.yaml --data "$TRAIN" 2>&1 | tee runs/lite-restorer-ft.log

@@ -220,3 +220,20 @@ def test_reasoner_fine_tunes_from_weights(tmp_path, tiny_synth_set):
     steps = [float(np.abs(start[name].numpy() - tuned[name].numpy()).max()) for name in start]
     assert max(steps) > 0  # it trained
     assert max(steps) < 0.01  # two small Adam steps from the shipped weights, not a fresh network
+
+
+def test_shipped_weights_leave_clean_photos_alone_at_full_size_and_grey_ones_grey():
+    """The five held-out skimage photos as they are (clean): returned within 40 dB; greyscale ones stay greyscale."""
+    from skimage import data as skdata
+
+    from rnr.metrics import psnr
+
+    reasoner, restorer = LiteReasoner.load(), LiteRestorer.load()
+    photos = [skdata.astronaut(), skdata.chelsea(), skdata.coffee(), skdata.rocket(), skdata.stereo_motorcycle()[0]]
+    photos = [p.astype(np.float32) / 255 for p in photos]
+    restored = restorer.restore(photos, reasoner.diagnose(photos))
+    assert min(psnr(out, photo) for out, photo in zip(restored, photos)) >= 40
+    grey = [np.repeat(p.mean(axis=2, keepdims=True), 3, axis=2) for p in photos[:2]]
+    foggy = [g * 0.6 + 0.4 * 0.85 for g in grey]  # a grey haze over a greyscale photo
+    for out in restorer.restore(foggy, reasoner.diagnose(foggy)):
+        assert float(np.ptp(out, axis=2).max()) == 0.0

@@ -167,3 +167,15 @@ def test_the_psnr_loss_is_minus_the_mean_psnr_and_weighs_good_crops():
     assert float(per_crop[1]) > 5 * float(per_crop[0])  # the nearly clean crop pulls harder
     with pytest.raises(ConfigError, match="loss must be l1 or psnr, got 'l2'"):
         LiteRestorerConfig(loss="l2")
+
+
+def test_rnr_restore_takes_photos_of_a_few_pixels(tmp_path):
+    from PIL import Image
+
+    from rnr.cli.restore import main as restore_main
+
+    sizes = [(1, 1), (7, 5), (12, 12), (16, 9)]
+    for width, height in sizes:
+        Image.fromarray((np.random.default_rng(width).random((height, width, 3)) * 255).astype(np.uint8)).save(tmp_path / f"p{width}x{height}.png")
+    assert restore_main([str(tmp_path / f"p{w}x{h}.png") for w, h in sizes] + ["-o", str(tmp_path / "out")]) == 0
+    assert [Image.open(tmp_path / "out" / f"p{w}x{h}.restored.png").size for w, h in sizes] == sizes
