@@ -66,7 +66,7 @@ def severity(t_mean: float) -> float:
 def t_mean_for(severity_score: float) -> float:
     """The mean transmission a fog score stands for: the inverse of `severity` on [1, 100].
 
-    >>> t_mean_for(1.0), t_mean_for(100.0), round(t_mean_for(severity(0.4)), 6)
+    >>> t_mean_for(1.0), round(t_mean_for(100.0), 6), round(t_mean_for(severity(0.4)), 6)
     (1.0, 0.05, 0.4)
     """
     return float(1.0 - (np.clip(severity_score, 1.0, 100.0) - 1.0) / 99.0 * (1.0 - T_MIN))

@@ -116,7 +116,10 @@ def train_on_crops(model, step_loss, config, weights_name: str, stage: str, log_
 
     torch.set_num_threads(config.threads)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.learning_rate, total_steps=config.max_steps, pct_start=max(0.05, 2.5 / config.max_steps))
+    if config.max_steps >= 50:
+        schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.learning_rate, total_steps=config.max_steps, pct_start=0.05)
+    else:  # too few steps for one-cycle's warm-up and decay phases (a smoke test): a constant rate
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
     rng = np.random.default_rng(config.seed)
     output = Path(config.output)
     output.mkdir(parents=True, exist_ok=True)
