@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from rnr.diagnosis import DEGRADATIONS, Diagnosis, ParseResult
-from rnr.encoding import PARAM_COUNT, decode, encode
+from rnr.encoding import decode
 from rnr.imageio import as_float_image
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "rnr" / "weights" / "lite-reasoner.safetensors"

@@ -42,11 +42,9 @@ class LiteReasonerConfig:
     calibration_tolerance: float = 0.01
 
     def __post_init__(self) -> None:
-        from rnr.config import ConfigError
+        from rnr.pairs import check_crop_training
 
-        for name in ("max_steps", "batch_size", "crop", "logging_steps", "threads"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        check_crop_training(self)
 
 
 def diagnosis_loss(outputs, targets):

@@ -47,15 +47,11 @@ class LiteRestorerConfig:
 
     def __post_init__(self) -> None:
         from rnr.config import ConfigError
+        from rnr.pairs import check_crop_training
 
-        for name in ("max_steps", "batch_size", "crop", "logging_steps", "threads"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        check_crop_training(self, ("empty_share", "perturb_share", "false_alarm", "miss", "predicted_share"))
         if self.loss not in ("l1", "psnr"):
             raise ConfigError(f"loss must be l1 or psnr, got {self.loss!r}")
-        for name in ("empty_share", "perturb_share", "false_alarm", "miss", "predicted_share"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ConfigError(f"{name} must be in [0, 1], got {getattr(self, name)}")
 
 
 def slot_ranges() -> list[tuple[int, int]]:

@@ -99,6 +99,18 @@ def seeded(factory, seed: int, *args, **kwargs):
         return factory(*args, **kwargs)
 
 
+def check_crop_training(config, shares: tuple[str, ...] = ()) -> None:
+    """The loop's counts (steps, batch, crop, logging interval, threads) at least 1; each named share in [0, 1]."""
+    from rnr.config import ConfigError
+
+    for name in ("max_steps", "batch_size", "crop", "logging_steps", "threads"):
+        if getattr(config, name) < 1:
+            raise ConfigError(f"{name} must be at least 1, got {getattr(config, name)}")
+    for name in shares:
+        if not 0 <= getattr(config, name) <= 1:
+            raise ConfigError(f"{name} must be in [0, 1], got {getattr(config, name)}")
+
+
 def train_on_crops(model, step_loss, config, weights_name: str, stage: str, log_name: str, metadata: dict | None = None):
     """The lite stages' loop: AdamW + one-cycle over random crops, JSON log lines, safetensors out.
 
