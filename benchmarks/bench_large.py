@@ -36,11 +36,16 @@ def foggy_photo(width: int, height: int) -> np.ndarray:
 def run_restore(photo: Path, output: Path, tile: int, extra: Sequence[str] = ()) -> tuple[float, float]:
     """Wall seconds and the child's peak RSS in MiB (each call its own process, so the peak is its own).
 
+    The peak is the child's VmHWM (/proc/self/status), the high-water mark of its own address
+    space: `ru_maxrss` would not do, because Linux carries the parent's peak into it across
+    fork and exec (bench_lite, holding a data set, once read 4186 MiB there for a 1345 MiB run).
     `extra`: more rnr-restore options (bench_lite passes its --reasoner and --restorer weights).
     """
     script = (
-        "import resource, sys; from rnr.cli.restore import main; code = main(sys.argv[1:]); "
-        "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)"
+        "import re, resource, sys; from rnr.cli.restore import main; code = main(sys.argv[1:]); "
+        "status = open('/proc/self/status').read() if sys.platform == 'linux' else ''; "
+        "hwm = re.search(r'VmHWM:\\s+(\\d+)', status); "
+        "print('PEAK', hwm.group(1) if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)"
     )
     command = [sys.executable, "-c", script, str(photo), "-o", str(output), "--explain", "--tile", str(tile), *extra]
     started = time.perf_counter()
