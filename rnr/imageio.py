@@ -7,16 +7,20 @@ Reading handles what real photo folders contain: EXIF rotation, greyscale, alpha
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+# Decoding allocates 12 bytes a pixel as float32 RGB: 100 MP is 1.2 GB, beyond any camera
+# photo (a 61 MP full-frame is 0.7 GB) yet well below what a decompression bomb asks for.
+MAX_PIXELS = 100_000_000
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm")
 _EXIF_ORIENTATION = 0x0112
 # PNG level 1 with the RLE strategy: lossless, and ~25% faster than the default strategy.
@@ -27,20 +31,54 @@ class ImageReadError(ValueError):
     """A file that cannot be read as an image; str() is one line naming the file and why."""
 
 
-def read_image(path: str | os.PathLike) -> np.ndarray:
-    """Read any supported image as float32 RGB, shape (H, W, 3), values in [0, 1]."""
+class ImageTooLargeError(ImageReadError):
+    """An image with more pixels than the caller allows; `pixels` is its size (0 when PIL refused it unmeasured)."""
+
+    def __init__(self, message: str, pixels: int) -> None:
+        super().__init__(message)
+        self.pixels = pixels
+
+
+def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
+    """Read any supported image as float32 RGB, shape (H, W, 3), values in [0, 1].
+
+    An image above `max_pixels` (None: no limit) is refused from its header, before decoding.
+    """
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as error:
         raise ImageReadError(f"{path}: cannot read file ({error.strerror or error})") from None
-    return decode_image(data, name=str(path))
+    return decode_image(data, name=str(path), max_pixels=max_pixels)
 
 
-def decode_image(data: bytes, name: str = "<bytes>") -> np.ndarray:
+def lift_pil_pixel_limit() -> int | None:
+    """Switch off PIL's own decompression-bomb check in this process; returns the limit it had.
+
+    For programs that pass `max_pixels` themselves: PIL warns above 89 MP and refuses above
+    179 MP without naming the file, whatever limit the user asked for, while `decode_image`
+    checks the header size against `max_pixels` with a message that does.
+    """
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    return previous
+
+
+@contextlib.contextmanager
+def pil_pixel_limit_lifted() -> Iterator[None]:
+    """`lift_pil_pixel_limit` for the duration of a with-block: the process's limit comes back after."""
+    previous = lift_pil_pixel_limit()
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+
+
+def decode_image(data: bytes, name: str = "<bytes>", max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
     """Decode encoded image bytes; see `read_image`."""
     try:
         with Image.open(io.BytesIO(data)) as image:
+            _check_pixels(image.size, name, max_pixels)
             high_bit_depth = _is_high_bit_depth(image)  # first: getexif() and load() clear image.tile
             orientation = image.getexif().get(_EXIF_ORIENTATION, 1)
             image.load()  # decodes fully: truncated files fail here, not later
@@ -50,11 +88,22 @@ def decode_image(data: bytes, name: str = "<bytes>") -> np.ndarray:
                 array = _pil_to_float(image)
     except UnidentifiedImageError:
         raise ImageReadError(f"{name}: not an image (format not recognised)") from None
+    except Image.DecompressionBombError:
+        limit = Image.MAX_IMAGE_PIXELS or 0
+        raise ImageTooLargeError(f"{name}: more than {limit * 2:,} pixels, PIL's decompression-bomb limit", 0) from None
     except (OSError, SyntaxError, ValueError) as error:
         if isinstance(error, ImageReadError):
             raise
         raise ImageReadError(f"{name}: damaged or truncated image ({error})") from None
     return _apply_orientation(array, orientation)
+
+
+def _check_pixels(size: tuple[int, int], name: str, max_pixels: int | None) -> None:
+    width, height = size
+    if max_pixels is not None and width * height > max_pixels:
+        raise ImageTooLargeError(
+            f"{name}: {width}x{height} is {width * height:,} pixels, above the limit of {max_pixels:,}", width * height
+        )
 
 
 def _is_high_bit_depth(image: Image.Image) -> bool:

@@ -1,0 +1,247 @@
+"""Hostile inputs (issue 20): each gets one line naming the file or option and the fix, a
+non-zero exit where something was not done, the rest of the batch, and nothing partial left."""
+
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from rnr.cli.restore import main as restore_main
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def bomb_png(path: Path, width: int = 20000, height: int = 20000) -> Path:
+    """A valid 1-bit PNG of huge dimensions in a small file, compressed row by row (never whole in memory)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    compressor = zlib.compressobj(9)
+    row = b"\0" * (1 + (width + 7) // 8)
+    body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    return path
+
+
+def small_photo(path: Path, seed: int = 0, size=(40, 48)) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = (np.random.default_rng(seed).random((*size, 3)) * 255).astype(np.uint8)
+    Image.fromarray(pixels).save(path, **({"quality": 95} if path.suffix == ".jpg" else {}))
+    return path
+
+
+def said(err: str, prog: str = "rnr-restore") -> list[str]:
+    """The lines a user reads on stderr: progress-bar redraws (carriage returns) left out."""
+    lines = [part.strip() for line in err.splitlines() for part in line.split("\r")]
+    return [line for line in lines if line.startswith(f"{prog}: ") and "|" not in line]
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Temporary or hidden files anywhere under `folder`."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.name.startswith(".") or p.name.endswith(".tmp"))
+
+
+# --- rnr-restore -------------------------------------------------------------------------
+def test_restore_refuses_a_decompression_bomb_by_name_and_goes_on(tmp_path, capsys):
+    from rnr.cli.restore import MAX_PIXELS_DEFAULT
+    from rnr.imageio import MAX_PIXELS
+
+    assert MAX_PIXELS_DEFAULT == MAX_PIXELS == 100_000_000
+    bomb = bomb_png(tmp_path / "in" / "bomb.png")
+    assert bomb.stat().st_size < 100_000
+    small_photo(tmp_path / "in" / "ok.png")
+    out = tmp_path / "out"
+    assert restore_main([str(tmp_path / "in"), "-o", str(out)]) == 1
+    assert said(capsys.readouterr().err)[:1] == [
+        f"rnr-restore: skipping {bomb}: 20000x20000 is 400,000,000 pixels, above the limit of 100,000,000; "
+        "to restore it anyway pass --max-pixels 400000000"
+    ]
+    assert sorted(p.name for p in out.iterdir()) == ["ok.restored.png"]
+
+
+def test_restore_max_pixels_is_the_limit(tmp_path, capsys):
+    photo = small_photo(tmp_path / "p.png")  # 48x40 = 1920 pixels
+    assert restore_main([str(photo), "--max-pixels", "1919", "-o", str(tmp_path / "a")]) == 1
+    assert said(capsys.readouterr().err) == [
+        f"rnr-restore: skipping {photo}: 48x40 is 1,920 pixels, above the limit of 1,919; to restore it anyway pass --max-pixels 1920"
+    ]
+    assert not (tmp_path / "a" / "p.restored.png").exists()
+    assert restore_main([str(photo), "--max-pixels", "1920", "-o", str(tmp_path / "b")]) == 0
+    assert (tmp_path / "b" / "p.restored.png").is_file()
+    assert restore_main([str(photo), "--max-pixels", "0"]) == 2
+    assert said(capsys.readouterr().err) == ["rnr-restore: --max-pixels 0: must be a positive number of pixels (default 100,000,000)"]
+
+
+def test_the_library_refuses_a_bomb_from_its_header(tmp_path, monkeypatch):
+    from rnr.imageio import ImageTooLargeError, pil_pixel_limit_lifted, read_image
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 89_478_485)  # PIL's default, whatever ran before
+    bomb = bomb_png(tmp_path / "bomb.png")
+    with pytest.raises(ImageTooLargeError, match=r"bomb.png: more than 178,956,970 pixels, PIL's decompression-bomb limit"):
+        read_image(bomb)  # PIL's own check comes first, and the message still names the file
+    with pil_pixel_limit_lifted():
+        with pytest.raises(ImageTooLargeError, match=r"bomb.png: 20000x20000 is 400,000,000 pixels, above the limit of 100,000,000"):
+            read_image(bomb)
+    assert Image.MAX_IMAGE_PIXELS == 89_478_485
+
+
+def test_restore_gives_same_stem_inputs_distinct_names(tmp_path, capsys):
+    folder = tmp_path / "in"
+    small_photo(folder / "a.png", 1)
+    small_photo(folder / "a.jpg", 2)
+    small_photo(folder / "b.png", 3)
+    assert restore_main([str(folder)]) == 0
+    lines = said(capsys.readouterr().err)
+    assert len(lines) == 1 and lines[0].startswith("rnr-restore: restored 3 of 3 photos in ")
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["a.jpg", "a.jpg.restored.png", "a.png", "a.png.restored.png", "b.png", "b.restored.png"]
+    assert (folder / "a.jpg.restored.png").read_bytes() != (folder / "a.png.restored.png").read_bytes()
+
+
+def test_restore_refuses_a_result_that_would_overwrite_another(tmp_path, capsys):
+    first, second = small_photo(tmp_path / "p" / "img.png", 1), small_photo(tmp_path / "q" / "img.png", 2)
+    out = tmp_path / "out"
+    assert restore_main([str(first), str(second), "-o", str(out)]) == 1
+    lines = said(capsys.readouterr().err)
+    assert lines[0] == (
+        f"rnr-restore: {second}: its result {out / 'img.restored.png'} would overwrite that of {first}; restore it into another -o folder"
+    )
+    assert lines[1].startswith("rnr-restore: restored 1 of 2 photos in ")  # the count is what was written
+    assert sorted(p.name for p in out.iterdir()) == ["img.restored.png"]
+
+
+@pytest.mark.parametrize("flag", ["-o", "--json"])
+def test_restore_refuses_an_unwritable_output_before_any_work(tmp_path, capsys, flag):
+    photo = small_photo(tmp_path / "p.png")
+    a_file = tmp_path / "taken.txt"
+    a_file.write_text("mine")
+    under_a_file = a_file / "sub"
+    expected = {
+        "-o": [(a_file, f"-o {a_file}: is a file, not a folder; name a folder (it is created if missing)")],
+        "--json": [(tmp_path, f"--json {tmp_path}: is a folder; name a file, e.g. {tmp_path / 'diagnoses.json'}")],
+    }[flag] + [(under_a_file, f"{flag} {under_a_file}: {a_file} is a file, so nothing can be written under it; choose another path")]
+    for target, message in expected:
+        assert restore_main([str(photo), flag, str(target)]) == 2
+        assert said(capsys.readouterr().err) == [f"rnr-restore: {message}"]
+    assert a_file.read_text() == "mine" and not (tmp_path / "p.restored.png").exists()
+
+
+def test_restore_names_a_folder_it_may_not_write_in(tmp_path, capsys, monkeypatch):
+    import tempfile
+
+    import rnr.cli.restore as restore
+
+    photo = small_photo(tmp_path / "p.png")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = tempfile.TemporaryFile
+
+    def denied(*args, dir=None, **kwargs):  # what a read-only mount or a folder of another user answers
+        if Path(dir) == locked:
+            raise PermissionError(13, "Permission denied")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(restore.tempfile, "TemporaryFile", denied)
+    for flag, target in (("-o", locked / "out"), ("--json", locked / "d.json")):
+        assert restore_main([str(photo), flag, str(target)]) == 2
+        assert said(capsys.readouterr().err) == [
+            f"rnr-restore: {flag} {target}: cannot write in {locked} (Permission denied); choose a folder you can write to"
+        ]
+    assert list(locked.iterdir()) == [] and not (tmp_path / "p.restored.png").exists()
+
+
+def test_restore_reports_a_result_the_disk_refuses_and_goes_on(tmp_path, capsys):
+    first, second = small_photo(tmp_path / "in" / "a.png", 1), small_photo(tmp_path / "in" / "b.png", 2)
+    out = tmp_path / "out"
+    (out / "a.restored.png").mkdir(parents=True)  # a folder where the result should go
+    assert restore_main([str(first), str(second), "-o", str(out)]) == 1
+    lines = said(capsys.readouterr().err)
+    assert lines[0] == f"rnr-restore: {first}: cannot write {out / 'a.restored.png'} (Is a directory); free space or choose another -o folder"
+    assert lines[1].startswith("rnr-restore: restored 1 of 2 photos")
+    assert (out / "b.restored.png").is_file() and leftovers(out) == []
+
+
+def _signal_on_second_write(monkeypatch, signum):
+    """Send `signum` to this process halfway through writing the second result file."""
+    import rnr.imageio
+
+    real = os.fdopen
+    count = {"n": 0}
+
+    class Interrupting:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return self.handle.__exit__(*exc)
+
+        def write(self, data):
+            count["n"] += 1
+            self.handle.write(data[: len(data) // 2])
+            if count["n"] == 2:
+                os.kill(os.getpid(), signum)  # delivered here, mid-file, like a real kill
+            return self.handle.write(data[len(data) // 2 :])
+
+    monkeypatch.setattr(rnr.imageio.os, "fdopen", lambda fd, mode: Interrupting(real(fd, mode)))
+
+
+@pytest.mark.parametrize("signum, code, word", [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")])
+def test_restore_stopped_mid_write_leaves_no_partial_file(tmp_path, capsys, monkeypatch, signum, code, word):
+    inputs = [small_photo(tmp_path / "in" / f"{name}.png", seed) for seed, name in enumerate("abc")]
+    out = tmp_path / "out"
+    before = signal.getsignal(signal.SIGTERM)
+    _signal_on_second_write(monkeypatch, signum)
+    assert restore_main([*map(str, inputs), "-o", str(out), "--json", str(tmp_path / "d.json")]) == code
+    assert said(capsys.readouterr().err) == [f"rnr-restore: {word}; 1 of 3 written"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.restored.png"]  # whole results only, no .tmp
+    assert not (tmp_path / "d.json").exists()
+    assert signal.getsignal(signal.SIGTERM) is before  # the handler is put back
+
+
+def test_restore_killed_by_sigterm_from_outside_cleans_up(tmp_path):
+    """A real SIGTERM from another process while a result is being written (the write made slow)."""
+    photo = small_photo(tmp_path / "p.png")
+    out = tmp_path / "out"
+    script = (
+        "import os, sys, time, rnr.imageio as io\n"
+        "real = os.fdopen\n"
+        "class Slow:\n"
+        "    def __init__(s, h): s.h = h\n"
+        "    def __enter__(s): return s\n"
+        "    def __exit__(s, *e): return s.h.__exit__(*e)\n"
+        "    def write(s, d): s.h.write(d[:10]); s.h.flush(); time.sleep(60)\n"
+        "io.os.fdopen = lambda fd, mode: Slow(real(fd, mode))\n"
+        "from rnr.cli.restore import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    child = subprocess.Popen([sys.executable, "-c", script, str(photo), "-o", str(out)], cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(600):
+            if out.is_dir() and any(p.name.endswith(".tmp") for p in out.iterdir()):
+                break
+            assert child.poll() is None, child.stderr.read()
+            time.sleep(0.05)
+        else:
+            pytest.fail("no temporary file appeared")
+        child.send_signal(signal.SIGTERM)
+        err = child.communicate(timeout=30)[1]
+    finally:
+        child.kill()
+    assert child.returncode == 143
+    assert said(err) == ["rnr-restore: terminated; 0 of 1 written"] and "Traceback" not in err
+    assert list(out.iterdir()) == []
