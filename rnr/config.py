@@ -39,22 +39,35 @@ def from_dict(cls: type[T], data: Mapping[str, Any] | None, where: str = "") -> 
             kwargs[name] = from_dict(hint, value, where=f"{where}{name}.")
         elif typing.get_origin(hint) is tuple and isinstance(value, list):
             element_types = [t for t in typing.get_args(hint) if t is not Ellipsis] or [object]
-            kwargs[name] = tuple(_coerce(f"{where}{name}", element_types[min(i, len(element_types) - 1)], v) for i, v in enumerate(value))
+            kwargs[name] = tuple(
+                _coerce(f"{where}{name}", element_types[min(i, len(element_types) - 1)], v, _example(hint)) for i, v in enumerate(value)
+            )
         else:
             kwargs[name] = _coerce(f"{where}{name}", hint, value)
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as error:
-        raise ConfigError(f"{where or cls.__name__}: {error}") from None
+        # the checks' messages mostly name the key already (fog.beta, p_fog): "fog.: fog.beta ..." said it twice
+        prefix, message = where.rstrip(".") or cls.__name__, str(error)
+        named = message.startswith(prefix) if where else message.split(" ", 1)[0].rstrip(":") in fields
+        raise ConfigError(message if named else f"{prefix}: {message}") from None
 
 
-def _coerce(key: str, hint: Any, value: Any) -> Any:
+def _coerce(key: str, hint: Any, value: Any, example: str | None = None) -> Any:
     """Numbers as the field declares them: YAML reads ``5e-5`` (no dot) as a string, and ``3`` as an int.
+
+    An empty value (``p_fog=``) or a yes/no (``p_fog=true``) where a number is declared is
+    refused here: the dataclass's own checks would compare them (``True <= 1``) or fail unreadably.
 
     >>> _coerce("lr", float, "5e-5"), _coerce("steps", int, "12"), _coerce("limit", int | None, None)
     (5e-05, 12, None)
     """
     options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    example = example or _example(options[0])
+    if value is None and type(None) not in options and Any not in options:
+        raise ConfigError(f"{key}: no value given; write e.g. {key}={example}")
+    if isinstance(value, bool) and bool not in options and (float in options or int in options):
+        raise ConfigError(f"{key}: {str(value).lower()} is not a number; write e.g. {key}={example}")
     if value is None or isinstance(value, bool) or str in options:
         return value
     try:
@@ -65,6 +78,13 @@ def _coerce(key: str, hint: Any, value: Any) -> Any:
     except ValueError:
         raise ConfigError(f"{key}: {value!r} is not a number; give e.g. {key.rsplit('.', 1)[-1]}=0.001") from None
     return value
+
+
+def _example(hint: Any) -> str:
+    """A value of the declared type to show in a message."""
+    if typing.get_origin(hint) is tuple:
+        return "[0.5, 1.0]"
+    return {float: "0.5", int: "1", bool: "true", str: "TEXT"}.get(hint, "VALUE")
 
 
 def to_dict(config: Any) -> dict[str, Any]:

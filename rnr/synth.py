@@ -25,7 +25,7 @@ import multiprocessing
 import os
 import shutil
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -37,7 +37,18 @@ from degradations.compose import ORDER, Sample, SynthConfig, apply_plan, plan
 from rnr import BUNDLED_PHOTOS, __version__
 from rnr.config import to_dict
 from rnr.diagnosis import Diagnosis, clip_words
-from rnr.imageio import IMAGE_SUFFIXES, ImageReadError, atomic_write_text, decode_image, encode_png, to_float, to_uint8
+from rnr.imageio import (
+    IMAGE_SUFFIXES,
+    MAX_PIXELS,
+    ImageReadError,
+    ImageTooLargeError,
+    atomic_write_text,
+    decode_image,
+    encode_png,
+    lift_pil_pixel_limit,
+    to_float,
+    to_uint8,
+)
 
 MANIFEST = "rnr-synth.json"
 PARTS = ".parts"
@@ -64,6 +75,7 @@ class InputRef:
     image_column: str = "image"
     depth_column: str | None = None
     size_bytes: int = 0
+    digest: str = ""  # of the encoded bytes (check_input fills it): a photo replaced under the same name differs
 
 
 def collect_inputs(specs: Sequence[str]) -> list[InputRef]:
@@ -156,26 +168,35 @@ def load_input(ref: InputRef) -> np.ndarray:
     return _CACHE.get(ref)
 
 
-def decode_input(ref: InputRef) -> np.ndarray:
+def input_bytes(ref: InputRef) -> bytes:
+    """The input's encoded image, from its file or its dataset cell."""
     if ref.path is not None:
-        return decode_image(Path(ref.path).read_bytes(), name=ref.name)
+        return Path(ref.path).read_bytes()
     cell = _open_dataset(ref.dataset)[ref.row][ref.image_column]
     if cell is None or not cell.get("bytes"):
         raise ImageReadError(f"{ref.name}: empty image cell")
-    return decode_image(cell["bytes"], name=ref.name)
+    return cell["bytes"]
 
 
-def check_input(ref: InputRef) -> str | None:
-    """None if the input decodes, else why not (one line naming the file)."""
+def decode_input(ref: InputRef, max_pixels: int | None = None) -> np.ndarray:
+    """The decoded photo; no pixel limit by default, as inputs are checked (`check_input`) before use."""
+    return decode_image(input_bytes(ref), name=ref.name, max_pixels=max_pixels)
+
+
+def check_input(ref: InputRef, max_pixels: int | None = MAX_PIXELS) -> tuple[InputRef, str | None]:
+    """(the input with its content digest, None) if it decodes, else (it, why not: one line naming the file)."""
     try:
-        image = decode_input(ref)
+        data = input_bytes(ref)
+        image = decode_image(data, name=ref.name, max_pixels=max_pixels)
+    except ImageTooLargeError as error:
+        return ref, f"{error}; to use it anyway pass --max-pixels {max(error.pixels, max_pixels or 0)}"
     except ImageReadError as error:
-        return str(error)
+        return ref, str(error)
     except OSError as error:
-        return f"{ref.name}: cannot read ({error})"
+        return ref, f"{ref.name}: cannot read ({error})"
     if min(image.shape[:2]) < 2:
-        return f"{ref.name}: image is {image.shape[1]}x{image.shape[0]}, too small to crop"
-    return None
+        return ref, f"{ref.name}: image is {image.shape[1]}x{image.shape[0]}, too small to crop"
+    return replace(ref, digest=hashlib.sha256(data).hexdigest()[:16]), None
 
 
 def load_captions(path: str | None) -> dict[str, str]:
@@ -230,6 +251,8 @@ class Job:
     def __post_init__(self) -> None:
         if self.num < 1:
             raise SynthError(f"--num must be at least 1, got {self.num}")
+        if self.seed < 0:
+            raise SynthError(f"--seed must be 0 or more (numpy's generators take no negative seeds), got {self.seed}")
         if self.size < 16:
             raise SynthError(f"--size must be at least 16 pixels, got {self.size}")
         if self.format not in FORMATS:
@@ -270,7 +293,7 @@ class Job:
             "shard": list(self.shard),
             "stages": self.stages,
             "config": to_dict(self.config),
-            "inputs": [[ref.name, ref.size_bytes] for ref in self.inputs],
+            "inputs": [[ref.name, ref.size_bytes, ref.digest] for ref in self.inputs],
             "depth": {"dir": self.depth_dir, "kind": self.depth_kind, "model": self.depth_model},
             "captions": captions,
             "captioner": self.captioner,
@@ -760,12 +783,26 @@ def prepare_output(job: Job) -> str:
         return "fresh"
     if manifest.get("job") != job.identity():
         theirs = manifest.get("job") or {}
+        changed = changed_inputs(theirs.get("inputs"), job.identity()["inputs"])
+        if changed and all(k == "inputs" or theirs.get(k) == v for k, v in job.identity().items()):
+            more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+            raise SynthError(
+                f"--output {out}: {changed[0]}{more} changed since this dataset was started (same name, other content); "
+                "put the original back to resume, or remove the folder to start again"
+            )
         differs = sorted(k for k in set(theirs) | set(job.identity()) if theirs.get(k) != job.identity().get(k))
         raise SynthError(
             f"--output {out} already holds a different dataset (differs in: {', '.join(differs)}); "
             "choose another folder or remove it"
         )
     return "complete" if manifest.get("complete") else "resume"
+
+
+def changed_inputs(theirs: Any, ours: list[list[Any]]) -> list[str]:
+    """Names of inputs that are in both lists but whose content digest differs ([] if the names differ)."""
+    if not isinstance(theirs, list) or [entry[:1] for entry in theirs] != [entry[:1] for entry in ours]:
+        return []
+    return [mine[0] for old, mine in zip(theirs, ours) if list(old) != list(mine)]
 
 
 # --- running -----------------------------------------------------------------------
@@ -787,8 +824,42 @@ def tune_malloc() -> None:
         pass
 
 
-def _init_worker(job: Job) -> None:
+def die_with_parent(parent: int) -> None:
+    """End this worker process when `parent` dies, even by SIGKILL, so no orphan goes on writing chunks.
+
+    Linux: the kernel sends SIGKILL (prctl PR_SET_PDEATHSIG); elsewhere a thread polls the
+    parent's pid. Parent death before the request took effect is caught by comparing pids.
+    """
+    import ctypes
+    import signal
+    import threading
+    import time
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def init_checker(parent: int) -> None:
+    """Initializer of the input-checking processes."""
+    die_with_parent(parent)
+    lift_pil_pixel_limit()  # check_input applies the job's --max-pixels itself, naming the file
+
+
+def _init_worker(job: Job, parent: int | None = None) -> None:
     global _WORKER_JOB
+    if parent is not None:
+        die_with_parent(parent)
+        lift_pil_pixel_limit()  # its own process: inputs were checked against --max-pixels already
     _WORKER_JOB = job
     tune_malloc()
     cv2.setNumThreads(1)  # processes give the parallelism; threads inside each only contend
@@ -813,8 +884,7 @@ def _quiet_datasets() -> None:
 def run_chunks(job: Job, workers: int, progress: Callable[[int], None]) -> int:
     """Write every chunk not yet done; returns how many samples this call made."""
     (Path(job.output) / PARTS).mkdir(parents=True, exist_ok=True)
-    for stale in (Path(job.output) / PARTS).glob(".tmp-*"):  # left by a killed run
-        shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink()
+    remove_stale_temporaries(Path(job.output))
     todo = [chunk for chunk in job.chunks() if chunk[0] not in done_chunks(job)]
     made = 0
     if workers <= 1 or len(todo) <= 1:
@@ -825,21 +895,31 @@ def run_chunks(job: Job, workers: int, progress: Callable[[int], None]) -> int:
             progress(count)
         return made
     context = multiprocessing.get_context("spawn")  # fork is unsafe once torch or BLAS threads exist
-    with context.Pool(min(workers, len(todo)), initializer=_init_worker, initargs=(job,)) as pool:
+    with context.Pool(min(workers, len(todo)), initializer=_init_worker, initargs=(job, os.getpid())) as pool:
         for count in pool.imap_unordered(_run_chunk, todo):
             made += count
             progress(count)
     return made
 
 
-def check_inputs(refs: Sequence[InputRef], workers: int) -> Iterator[tuple[InputRef, str | None]]:
+def remove_stale_temporaries(out: Path) -> None:
+    """What a killed run left half-written: chunks in .parts/, atomic writes' hidden .tmp files."""
+    for stale in (out / PARTS).glob(".tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink()
+    for folder in (out, out / "images"):
+        for stale in folder.glob(".*.tmp"):
+            stale.unlink(missing_ok=True)
+
+
+def check_inputs(refs: Sequence[InputRef], workers: int, max_pixels: int | None = MAX_PIXELS) -> Iterator[tuple[InputRef, str | None]]:
+    """`check_input` of each, in order; processes when there are many."""
+    check = functools.partial(check_input, max_pixels=max_pixels)
     if workers <= 1 or len(refs) < 64:  # starting a pool costs ~1 s, the time to decode ~60 photos
-        for ref in refs:
-            yield ref, check_input(ref)
+        yield from map(check, refs)
         return
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers) as pool:
-        yield from zip(refs, pool.imap(check_input, refs, chunksize=4))
+    with context.Pool(workers, initializer=init_checker, initargs=(os.getpid(),)) as pool:
+        yield from pool.imap(check, refs, chunksize=4)
 
 
 def preview_samples(job: Job, count: int = 8) -> list[Sample]:

@@ -64,8 +64,10 @@ def test_restore_refuses_a_decompression_bomb_by_name_and_goes_on(tmp_path, caps
     out = tmp_path / "out"
     assert restore_main([str(tmp_path / "in"), "-o", str(out)]) == 1
     assert said(capsys.readouterr().err)[:1] == [
-        f"rnr-restore: skipping {bomb}: 20000x20000 is 400,000,000 pixels, above the limit of 100,000,000; "
-        "to restore it anyway pass --max-pixels 400000000"
+        (
+            f"rnr-restore: skipping {bomb}: 20000x20000 is 400,000,000 pixels, above the limit of 100,000,000; "
+            "to restore it anyway pass --max-pixels 400000000"
+        )
     ]
     assert sorted(p.name for p in out.iterdir()) == ["ok.restored.png"]
 
@@ -90,9 +92,9 @@ def test_the_library_refuses_a_bomb_from_its_header(tmp_path, monkeypatch):
     bomb = bomb_png(tmp_path / "bomb.png")
     with pytest.raises(ImageTooLargeError, match=r"bomb.png: more than 178,956,970 pixels, PIL's decompression-bomb limit"):
         read_image(bomb)  # PIL's own check comes first, and the message still names the file
-    with pil_pixel_limit_lifted():
-        with pytest.raises(ImageTooLargeError, match=r"bomb.png: 20000x20000 is 400,000,000 pixels, above the limit of 100,000,000"):
-            read_image(bomb)
+    too_large = r"bomb.png: 20000x20000 is 400,000,000 pixels, above the limit of 100,000,000"
+    with pil_pixel_limit_lifted(), pytest.raises(ImageTooLargeError, match=too_large):
+        read_image(bomb)
     assert Image.MAX_IMAGE_PIXELS == 89_478_485
 
 
@@ -140,7 +142,7 @@ def test_restore_refuses_an_unwritable_output_before_any_work(tmp_path, capsys, 
 def test_restore_names_a_folder_it_may_not_write_in(tmp_path, capsys, monkeypatch):
     import tempfile
 
-    import rnr.cli.restore as restore
+    from rnr.cli import restore
 
     photo = small_photo(tmp_path / "p.png")
     locked = tmp_path / "locked"
@@ -245,3 +247,171 @@ def test_restore_killed_by_sigterm_from_outside_cleans_up(tmp_path):
     assert child.returncode == 143
     assert said(err) == ["rnr-restore: terminated; 0 of 1 written"] and "Traceback" not in err
     assert list(out.iterdir()) == []
+
+
+# --- rnr-synth -----------------------------------------------------------------------------
+def synth(*args: str) -> int:
+    from rnr.cli.synth import main
+
+    return main(["--quiet", "--workers", "1", "--size", "64", *args])
+
+
+def test_synth_skips_a_decompression_bomb_by_name(tmp_path, photo_dir, capsys):
+    from rnr.cli.synth import build_parser
+    from rnr.imageio import MAX_PIXELS
+
+    assert build_parser().get_default("max_pixels") == MAX_PIXELS
+    bomb = bomb_png(photo_dir / "bomb.png")
+    out = tmp_path / "set"
+    assert synth("--input", str(photo_dir), "--output", str(out), "--num", "3") == 0
+    line = (
+        f"{bomb}: 20000x20000 is 400,000,000 pixels, above the limit of 100,000,000; to use it anyway pass --max-pixels 400000000"
+    )
+    assert said(capsys.readouterr().err, "rnr-synth") == [f"rnr-synth: skipping {line}"]
+    assert (out / "skipped.txt").read_text() == line + "\n"
+    assert synth("--input", str(photo_dir), "--output", str(tmp_path / "none"), "--num", "3", "--max-pixels", "15359") == 2
+    lines = said(capsys.readouterr().err, "rnr-synth")  # the photos are 160x96 = 15,360 pixels
+    assert lines[-1] == "rnr-synth: error: none of the inputs is a readable image" and len(lines) == 5
+    assert lines[1] == (
+        f"rnr-synth: skipping {photo_dir / 'mate-aqua.png'}: 160x96 is 15,360 pixels, above the limit of 15,359; "
+        "to use it anyway pass --max-pixels 15360"
+    )
+    assert not (tmp_path / "none").exists()
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["noise.k=[0,.inf]"], "noise.k: [0.0, inf] is not finite; give two finite numbers [low, high]"),
+        (["--seed", "-1"], "--seed must be 0 or more (numpy's generators take no negative seeds), got -1"),
+        (["p_fog="], "p_fog: no value given; write e.g. p_fog=0.5"),
+        (["fog.beta=5"], "fog.beta is a [low, high] range, got the single number 5; write fog.beta=[5, 5] for a fixed value"),
+        (["fog.beta=[1, true]"], "fog.beta: true is not a number; write e.g. fog.beta=[0.5, 1.0]"),
+        (["p_fog=true"], "p_fog: true is not a number; write e.g. p_fog=0.5"),
+        (["--workers", "0"], "--workers must be at least 1, got 0"),
+        (["--workers", "-3"], "--workers must be at least 1, got -3"),
+    ],
+)
+def test_synth_bad_settings_get_one_line_and_create_nothing(tmp_path, photo_dir, capsys, options, message):
+    out = tmp_path / "set"
+    flags = [o for o in options if "=" not in o]
+    overrides = [o for o in options if "=" in o]
+    assert synth("--input", str(photo_dir), "--output", str(out), "--num", "3", *flags, *overrides) == 2
+    assert said(capsys.readouterr().err, "rnr-synth") == [f"rnr-synth: error: {message}"]
+    assert not out.exists()
+
+
+def _replace_keeping_size(path: Path, seed: int) -> None:
+    """Another picture under the same name and byte size (BMP: the size is fixed by the dimensions)."""
+    size = path.stat().st_size
+    with Image.open(path) as old:
+        shape = (old.height, old.width, 3)
+    Image.fromarray((np.random.default_rng(seed).random(shape) * 255).astype(np.uint8)).save(path)
+    assert path.stat().st_size == size
+
+
+def test_synth_refuses_to_resume_over_a_replaced_photo(tmp_path, photo_dir, monkeypatch, capsys):
+    import rnr.synth
+
+    photos = tmp_path / "bmp"
+    photos.mkdir()
+    for png in sorted(photo_dir.glob("*.png")):
+        Image.open(png).save(photos / (png.stem + ".bmp"))
+    common = ["--input", str(photos), "--num", "9", "--seed", "4", "--output", str(tmp_path / "set")]
+    real = rnr.synth.write_chunk
+    calls = {"n": 0}
+
+    def dies_on_the_third_chunk(job, chunk):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(job, chunk)
+
+    monkeypatch.setattr(rnr.synth, "write_chunk", dies_on_the_third_chunk)
+    assert synth(*common) == 130
+    monkeypatch.setattr(rnr.synth, "write_chunk", real)
+    out = tmp_path / "set"
+    before = {str(p): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    kite = photos / "plasma-kite.bmp"
+    original = kite.read_bytes()
+    _replace_keeping_size(kite, 7)
+    capsys.readouterr()
+    assert synth(*common) == 2
+    assert said(capsys.readouterr().err, "rnr-synth") == [
+        f"rnr-synth: error: --output {out}: {kite} changed since this dataset was started (same name, other content); "
+        "put the original back to resume, or remove the folder to start again"
+    ]
+    assert {str(p): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before  # left as it was
+    kite.write_bytes(original)
+    assert synth(*common) == 0
+    assert "resuming: 2 of 9 samples already written" in capsys.readouterr().err
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p.parent.name) for p in Path("/proc").glob("[0-9]*/stat") if _parent_of(p) == pid]
+
+
+def _parent_of(stat: Path) -> int | None:
+    try:
+        return int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")  # a zombie has stopped; only its exit status waits to be read
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_synth_workers_die_with_a_killed_parent(tmp_path, photo_dir):
+    """SIGKILL the parent while the workers are inside their chunks (64 samples at 256 px: a second or more each)."""
+    out = tmp_path / "set"
+    command = [sys.executable, "-m", "rnr.cli.synth", "--quiet", "--workers", "2", "--size", "256", "--no-stages",
+               "--input", str(photo_dir), "--num", "4096", "--output", str(out)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    parent = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not list((out / ".parts").glob("chunk-*")):  # one worker has just begun its next chunk
+            assert parent.poll() is None and time.monotonic() < deadline, parent.stderr.read()
+            time.sleep(0.02)
+        workers = _children(parent.pid)
+        assert len(workers) >= 2
+        parent.kill()
+        parent.wait()
+        killed = time.monotonic()
+        while any(_alive(pid) for pid in workers) and time.monotonic() < killed + 5:
+            time.sleep(0.01)
+        survived = time.monotonic() - killed
+        chunks = len(list((out / ".parts").glob("chunk-*")))
+        time.sleep(0.3)
+        assert survived < 0.5, f"workers outlived their parent by {survived:.2f} s"
+        assert len(list((out / ".parts").glob("chunk-*"))) == chunks  # and wrote nothing after it
+    finally:
+        parent.kill()
+        parent.stderr.close()
+
+
+def test_synth_resume_removes_what_a_killed_worker_left_half_written(tmp_path, photo_dir, monkeypatch):
+    import rnr.synth
+
+    out = tmp_path / "set"
+    common = ["--input", str(photo_dir), "--num", "4", "--format", "folder", "--output", str(out)]
+    real = rnr.synth.write_chunk
+
+    def killed_mid_chunk(job, chunk):
+        (out / "images").mkdir(exist_ok=True)
+        (out / "images" / ".0000001_clean.png.k2j4.tmp").write_bytes(b"half a png")  # atomic writes' temporaries
+        (out / ".rnr-synth.json.x9.tmp").write_text("{")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rnr.synth, "write_chunk", killed_mid_chunk)
+    assert synth(*common) == 130
+    assert len(leftovers(out)) == 3  # .parts, and the two temporaries
+    monkeypatch.setattr(rnr.synth, "write_chunk", real)
+    assert synth(*common) == 0
+    assert leftovers(out) == []

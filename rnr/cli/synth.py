@@ -4,7 +4,7 @@
               [--workers W] [--format hf|folder] [--fit crop|resize] [--depth DIR]
               [--depth-kind depth|disparity] [--depth-model ID] [--captions FILE]
               [--captioner MODEL] [--shard I/N] [--preview FILE.png] [--no-stages] [--strict]
-              [--config FILE.yaml] [key=value ...]
+              [--max-pixels N] [--config FILE.yaml] [key=value ...]
     rnr-synth --merge SHARD_DIR [SHARD_DIR ...] --output DIR
 
 Crops: each sample is a random square window of its photo (side drawn between --size
@@ -13,6 +13,11 @@ square instead. A photo smaller than --size is first upscaled (bicubic) to cover
 and its record says `"upscaled": true`. With `soft_share=S` a share S of the clean
 crops is softened (Gaussian, `soft_sigma` px) before degrading and the record says by
 how much (`"soft_sigma"`, 0 when not): real photos are not all crisp.
+
+Photos above --max-pixels (default 100,000,000) are skipped, named in one line, like
+unreadable ones. The manifest holds each input's name, size and content hash, so a
+photo replaced under the same name between a kill and the resume is found, and the run
+refuses to mix old and new samples. Workers die with the parent, even by SIGKILL.
 """
 
 from __future__ import annotations
@@ -55,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--preview", metavar="FILE.png", help="write a contact sheet of the first samples")
     parser.add_argument("--no-stages", dest="stages", action="store_false", help="do not store the image after each stage")
     parser.add_argument("--strict", action="store_true", help="stop on unreadable inputs instead of skipping them")
+    parser.add_argument("--max-pixels", type=int, default=100_000_000, metavar="N",
+                        help="skip photos above N pixels, read from the header (default 100,000,000: a decompression bomb would exhaust memory)")
     parser.add_argument("--config", metavar="FILE.yaml", help="degradation config (probabilities and ranges)")
     parser.add_argument("--merge", nargs="+", metavar="DIR", help="merge finished shards into --output")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -72,13 +79,22 @@ def _parse_shard(text: str) -> tuple[int, int]:
     return index, count
 
 
+def check_counts(args: argparse.Namespace) -> None:
+    """Counts that must be positive, and the seed, refused before anything is read or written."""
+    from rnr.synth import SynthError
+
+    for flag, value in (("--workers", args.workers), ("--caption-batch", args.caption_batch), ("--max-pixels", args.max_pixels)):
+        if value < 1:
+            raise SynthError(f"{flag} must be at least 1, got {value}")
+    if args.seed < 0:
+        raise SynthError(f"--seed must be 0 or more (numpy's generators take no negative seeds), got {args.seed}")
+
+
 def _say(message: str) -> None:
     print(f"{PROG}: {message}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from degradations.compose import SynthConfig
     from rnr import synth
     from rnr.config import load_config
@@ -91,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.input or args.num is None:
         raise synth.SynthError("--input and --num are required (or --merge to join shards)")
+    check_counts(args)
 
     synth._quiet_datasets()
     config = load_config(SynthConfig, args.config, args.overrides)
@@ -108,8 +125,40 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as error:
             raise synth.SynthError(str(error)) from None
 
+    valid, skipped = checked_inputs(args, refs)
+    job = make_job(args, valid, config, captions)
+    state = synth.prepare_output(job)
+    total = job.stop - job.start
+    made, elapsed = 0, 0.0
+    if state == "complete":
+        print(f"{PROG}: {args.output} already holds this dataset, complete; nothing to do")
+    else:
+        try:
+            job, made, elapsed = write_dataset(args, job, skipped)
+        except KeyboardInterrupt:
+            _say("interrupted; run the same command again to resume")
+            return 130
+    if skipped:
+        from rnr.imageio import atomic_write_text
+
+        atomic_write_text(Path(args.output) / "skipped.txt", "\n".join(skipped) + "\n")
+    if args.preview:
+        write_image(args.preview, contact_sheet(synth.preview_samples(job)))
+    if made:
+        rate = made / elapsed if elapsed > 0 else float("inf")
+        note = f"; skipped {len(skipped)} input(s), listed in {Path(args.output) / 'skipped.txt'}" if skipped else ""
+        print(f"{PROG}: wrote {total} samples to {args.output} ({args.format}) in {elapsed:.1f} s, {rate:.1f} samples/s{note}")
+    return 0
+
+
+def checked_inputs(args: argparse.Namespace, refs: list) -> tuple[list, list[str]]:
+    """(the inputs that decode, with their content digests; one line for each that does not)."""
+    from tqdm import tqdm
+
+    from rnr import synth
+
     valid, skipped = [], []
-    checks = synth.check_inputs(refs, args.workers)
+    checks = synth.check_inputs(refs, args.workers, args.max_pixels)
     for ref, problem in tqdm(checks, total=len(refs), desc="checking inputs", unit="img", disable=args.quiet, leave=False):
         if problem is None:
             valid.append(ref)
@@ -126,8 +175,13 @@ def run(args: argparse.Namespace) -> int:
             _say(f"no depth map for {stem} in {args.depth}; its fog uses the next depth source")
         if len(missing) > 5:
             _say(f"... and {len(missing) - 5} more photos without a depth map")
+    return valid, skipped
 
-    job = synth.Job(
+
+def make_job(args: argparse.Namespace, valid: list, config, captions: dict[str, str]):
+    from rnr import synth
+
+    return synth.Job(
         output=args.output,
         inputs=tuple(valid),
         num=args.num,
@@ -144,53 +198,43 @@ def run(args: argparse.Namespace) -> int:
         stages=args.stages,
         shard=_parse_shard(args.shard),
     )
-    state = synth.prepare_output(job)
-    total = job.stop - job.start
-    made, elapsed = 0, 0.0
-    if state == "complete":
-        print(f"{PROG}: {args.output} already holds this dataset, complete; nothing to do")
-    else:
-        Path(args.output).mkdir(parents=True, exist_ok=True)
-        synth.write_manifest(job, complete=False, skipped=skipped)
-        if job.captioner is not None:
-            with tqdm(total=total, desc="captioning", unit="img", disable=args.quiet) as bar:
-                scenes = synth.caption_samples(job, args.caption_batch, bar.update)
-            job = replace(job, scenes=tuple(sorted(scenes.items())))
-        done = sum(end - first for chunk_id, first, end in job.chunks() if chunk_id in synth.done_chunks(job))
-        if done:
-            _say(f"resuming: {done} of {total} samples already written")
-        started = time.perf_counter()
-        with tqdm(total=total, initial=done, desc=PROG, unit="sample", disable=args.quiet) as bar:
-            try:
-                made = synth.run_chunks(job, args.workers, bar.update)
-            except KeyboardInterrupt:
-                _say("interrupted; run the same command again to resume")
-                return 130
-        synth.finalize(job)
-        elapsed = time.perf_counter() - started
-        synth.write_manifest(job, complete=True, skipped=skipped, extra={"seconds": round(elapsed, 3)})
-    if skipped:
-        from rnr.imageio import atomic_write_text
 
-        atomic_write_text(Path(args.output) / "skipped.txt", "\n".join(skipped) + "\n")
-    if args.preview:
-        write_image(args.preview, contact_sheet(synth.preview_samples(job)))
-    if made:
-        rate = made / elapsed if elapsed > 0 else float("inf")
-        note = f"; skipped {len(skipped)} input(s), listed in {Path(args.output) / 'skipped.txt'}" if skipped else ""
-        print(f"{PROG}: wrote {total} samples to {args.output} ({args.format}) in {elapsed:.1f} s, {rate:.1f} samples/s{note}")
-    return 0
+
+def write_dataset(args: argparse.Namespace, job, skipped: list[str]):
+    """Make the samples not yet on disk, then assemble them; (the job with its scenes, samples made, seconds)."""
+    from tqdm import tqdm
+
+    from rnr import synth
+
+    total = job.stop - job.start
+    Path(args.output).mkdir(parents=True, exist_ok=True)
+    synth.write_manifest(job, complete=False, skipped=skipped)
+    if job.captioner is not None:
+        with tqdm(total=total, desc="captioning", unit="img", disable=args.quiet) as bar:
+            scenes = synth.caption_samples(job, args.caption_batch, bar.update)
+        job = replace(job, scenes=tuple(sorted(scenes.items())))
+    done = sum(end - first for chunk_id, first, end in job.chunks() if chunk_id in synth.done_chunks(job))
+    if done:
+        _say(f"resuming: {done} of {total} samples already written")
+    started = time.perf_counter()
+    with tqdm(total=total, initial=done, desc=PROG, unit="sample", disable=args.quiet) as bar:
+        made = synth.run_chunks(job, args.workers, bar.update)
+    synth.finalize(job)
+    elapsed = time.perf_counter() - started
+    synth.write_manifest(job, complete=True, skipped=skipped, extra={"seconds": round(elapsed, 3)})
+    return job, made, elapsed
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from reasoner.qwen import ReasonerLoadError
     from rnr.config import ConfigError
-    from rnr.imageio import ImageReadError
+    from rnr.imageio import ImageReadError, pil_pixel_limit_lifted
     from rnr.synth import SynthError
 
     try:
-        return run(args)
+        with pil_pixel_limit_lifted():  # --max-pixels decides, in a message that names the photo
+            return run(args)
     except (SynthError, ConfigError, ImageReadError, ReasonerLoadError) as error:
         _say(f"error: {error}")
         return 2
