@@ -204,18 +204,31 @@ def resolve_restorer(config: GRPOConfig) -> tuple[str, str | None]:
 RewardFunction = Callable[..., list[float]]
 
 
+def _load_dataset(config: GRPOConfig):
+    from datasets import load_from_disk
+
+    from rnr.training_data import GRPO_COLUMNS, check_limit, check_training_set
+
+    check_limit(config.limit)
+    check_training_set(config.data, GRPO_COLUMNS)
+    dataset = load_from_disk(config.data)
+    if config.limit is not None:
+        dataset = dataset.select(range(min(config.limit, len(dataset))))
+    return dataset
+
+
 def train(config: GRPOConfig, reward_function: RewardFunction | None = None, policy: Policy | None = None, judge=None) -> Path:
     """Algorithm 1. `reward_function(candidates, input_severities, candidate_severities)` defaults to
     the paper's severity reduction (with the config's weights and clipping)."""
     import numpy as np
     import torch
     from accelerate import Accelerator
-    from datasets import load_from_disk
 
     from reasoner.qwen import QwenReasoner
     from restorer.qwen import QwenEditRestorer
 
     config.check_ready()
+    dataset = _load_dataset(config)  # first: a set that cannot be trained on leaves no output folder behind
     # Many GPUs: each process rolls out its own inputs; gradients are averaged before each step,
     # so every replica applies the same update and stays identical.
     accelerator = Accelerator(mixed_precision=config.mixed_precision)
@@ -229,12 +242,6 @@ def train(config: GRPOConfig, reward_function: RewardFunction | None = None, pol
         policy = QwenPolicy(QwenEditRestorer.from_pretrained(base, lora=lora, device=device), config)
     judge = judge or QwenReasoner.from_pretrained(config.reasoner, device=device, max_new_tokens=config.judge_max_new_tokens)
     reward_function = reward_function or _paper_reward(config)
-    try:
-        dataset = load_from_disk(config.data)
-    except (FileNotFoundError, ValueError) as error:
-        raise ConfigError(f"--data {config.data}: not a datasets folder ({error}); make one with rnr-synth") from None
-    if config.limit is not None:
-        dataset = dataset.select(range(min(config.limit, len(dataset))))
     parameters = policy.trainable_parameters()
     optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
     state = _resume(output, parameters, optimizer)

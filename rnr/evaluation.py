@@ -52,6 +52,15 @@ class EvalSet:
 
 def load_eval_set(data: str, clean: str | None = None, limit: int | None = None) -> EvalSet:
     """An rnr-synth set (hf or folder format), a folder holding degraded/ and clean/, or --data with --clean."""
+    if limit is not None and limit < 1:
+        raise EvalDataError(f"--limit must be at least 1 (or left out: the whole set), got {limit}")
+    eval_set = _load_any(data, clean, limit)
+    if len(eval_set) == 0:  # the methods would stack no images, with an error from inside torch
+        raise EvalDataError(f"--data {data}: holds no samples; make a test set with rnr-synth --num N")
+    return eval_set
+
+
+def _load_any(data: str, clean: str | None, limit: int | None) -> EvalSet:
     root = Path(data)
     if not root.exists():
         raise EvalDataError(f"--data {data}: no such folder; give an rnr-synth output or a folder of degraded/ and clean/ images")
@@ -75,6 +84,8 @@ def _synth_hf(root: Path, limit: int | None) -> EvalSet:
 
     try:
         dataset = load_from_disk(str(root))
+    except IndexError:  # datasets 5.2 concatenates the data files' tables and fails on none
+        raise EvalDataError(f"--data {root}: holds no samples (no data files); make a test set with rnr-synth --num N") from None
     except (FileNotFoundError, ValueError) as error:
         raise EvalDataError(f"--data {root}: not a readable datasets folder ({error}); remake it with rnr-synth") from None
     missing = {"degraded", "clean", "record"} - set(dataset.column_names)

@@ -338,8 +338,10 @@ def test_synth_refuses_to_resume_over_a_replaced_photo(tmp_path, photo_dir, monk
     capsys.readouterr()
     assert synth(*common) == 2
     assert said(capsys.readouterr().err, "rnr-synth") == [
-        f"rnr-synth: error: --output {out}: {kite} changed since this dataset was started (same name, other content); "
-        "put the original back to resume, or remove the folder to start again"
+        (
+            f"rnr-synth: error: --output {out}: {kite} changed since this dataset was started (same name, other content); "
+            "put the original back to resume, or remove the folder to start again"
+        )
     ]
     assert {str(p): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before  # left as it was
     kite.write_bytes(original)
@@ -415,3 +417,83 @@ def test_synth_resume_removes_what_a_killed_worker_left_half_written(tmp_path, p
     monkeypatch.setattr(rnr.synth, "write_chunk", real)
     assert synth(*common) == 0
     assert leftovers(out) == []
+
+
+# --- rnr-train / rnr-eval ------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def bad_sets(tiny_synth_set, tmp_path_factory) -> dict[str, Path]:
+    """A set saved with no rows (datasets writes no data file then), one with an empty data file, one with other columns."""
+    from datasets import load_from_disk
+
+    root = tmp_path_factory.mktemp("bad-sets")
+    full = load_from_disk(str(tiny_synth_set))
+    full.select([]).save_to_disk(str(root / "no-shards"))
+    full.filter(lambda row: False).save_to_disk(str(root / "no-rows"))
+    full.select_columns(["index", "seed"]).save_to_disk(str(root / "other-columns"))
+    assert [p.name for p in (root / "no-shards").iterdir() if p.suffix == ".arrow"] == []
+    assert len(load_from_disk(str(root / "no-rows"))) == 0
+    return {path.name: path for path in root.iterdir()}
+
+
+TRAIN_STAGES = {  # each stage with what it needs besides --data; none of the models is loaded (or exists)
+    "reasoner": ["--stage", "reasoner", "--model", "no/such-model"],
+    "restorer": ["--stage", "restorer", "--model", "no/such-model"],
+    "grpo": ["--stage", "grpo", "--restorer", "no/restorer", "--reasoner", "no/reasoner"],
+    "lite reasoner": ["--stage", "reasoner", "--backend", "lite"],
+    "lite restorer": ["--stage", "restorer", "--backend", "lite"],
+    "lite grpo": ["--stage", "grpo", "--backend", "lite", "--restorer", "no.safetensors", "--reasoner", "no.safetensors"],
+}
+COLUMNS = {"reasoner": "images, prompt, completion", "grpo": "clean, degraded", "lite grpo": "clean, degraded"}
+
+
+@pytest.mark.parametrize("stage", TRAIN_STAGES)
+@pytest.mark.parametrize("kind", ["no-shards", "no-rows", "other-columns"])
+def test_train_refuses_an_unusable_set_in_one_line_before_loading_models(bad_sets, tmp_path, capsys, stage, kind):
+    from rnr.cli.train import main as train_main
+
+    data, out = bad_sets[kind], tmp_path / "out"
+    assert train_main([*TRAIN_STAGES[stage], "--data", str(data), "--output", str(out)]) == 2
+    expected = {
+        "no-shards": f"--data {data}: holds no samples (no data files); make it again with rnr-synth --num N",
+        "no-rows": f"--data {data}: holds no samples (0 rows); make it again with rnr-synth --num N",
+        "other-columns": f"--data {data}: lacks the column(s) {COLUMNS.get(stage, 'clean, degraded, record')}; "
+        "make it with rnr-synth --format hf",
+    }[kind]
+    assert capsys.readouterr().err.splitlines() == [f"rnr-train: error: {expected}"]
+    assert not out.exists()  # GRPO used to leave rnr-train.yaml behind
+
+
+def test_train_refuses_a_limit_below_one(tiny_synth_set, tmp_path, capsys):
+    from rnr.cli.train import main as train_main
+
+    out = tmp_path / "out"
+    assert train_main([*TRAIN_STAGES["grpo"], "--data", str(tiny_synth_set), "--output", str(out), "limit=0"]) == 2
+    assert capsys.readouterr().err.splitlines() == ["rnr-train: error: limit must be at least 1 (or left out: the whole set), got 0"]
+    assert not out.exists()
+
+
+def test_the_grpo_library_checks_the_set_before_writing_anything(bad_sets, tmp_path):
+    from rl.grpo import GRPOConfig, train
+    from rnr.config import ConfigError
+
+    config = GRPOConfig(data=str(bad_sets["no-rows"]), output=str(tmp_path / "out"), restorer="r", reasoner="q")
+    with pytest.raises(ConfigError, match="holds no samples"):
+        train(config)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", [[], ["reasoner", "--reasoner", "lite"]], ids=["tables", "reasoner"])
+def test_eval_refuses_an_empty_set_or_limit_in_one_line(bad_sets, tiny_synth_set, tmp_path, capsys, command):
+    from rnr.cli.eval import main as eval_main
+
+    out = tmp_path / "out"
+    cases = [
+        ([str(bad_sets["no-shards"])], f"--data {bad_sets['no-shards']}: holds no samples (no data files); make a test set with rnr-synth --num N"),
+        ([str(bad_sets["no-rows"])], f"--data {bad_sets['no-rows']}: holds no samples; make a test set with rnr-synth --num N"),
+        ([str(tiny_synth_set), "--limit", "0"], "--limit must be at least 1 (or left out: the whole set), got 0"),
+        ([str(tiny_synth_set), "--limit", "-1"], "--limit must be at least 1 (or left out: the whole set), got -1"),
+    ]
+    for (data, *more), message in cases:
+        assert eval_main([*command, "--data", data, *more, "--output", str(out)]) == 2
+        assert capsys.readouterr().err.splitlines() == [f"rnr-eval: error: {message}"]
+    assert not out.exists()

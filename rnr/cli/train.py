@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from rnr.training_data import GRPO_COLUMNS, PAIR_COLUMNS
+
 PROG = "rnr-train"
 
 
@@ -36,12 +38,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_data(config, columns: tuple[str, ...], sets: str | None = None) -> None:
+    """Refuse an unusable training set in one line before any model loads (left to the stage when none is given)."""
+    from rnr.training_data import check_limit, check_training_set, split_sets
+
+    check_limit(getattr(config, "limit", None))
+    for data in split_sets(config.data if sets is None else sets):
+        check_training_set(data, columns)
+
+
 def train_reasoner(args: argparse.Namespace) -> int:
-    from reasoner.train import ReasonerTrainConfig, train
+    from reasoner.train import TRAIN_COLUMNS, ReasonerTrainConfig, train
     from rnr.config import load_config, with_overrides
 
     config = load_config(ReasonerTrainConfig, args.config, args.overrides)
     config = with_overrides(config, data=args.data, model=args.model, output=args.output, max_steps=args.max_steps)
+    check_data(config, TRAIN_COLUMNS)
     output = train(config)
     print(f"{PROG}: reasoner saved to {output}; load it with QwenReasoner.from_pretrained({str(output)!r})")
     return 0
@@ -55,6 +67,7 @@ def train_restorer(args: argparse.Namespace) -> int:
     config = with_overrides(
         config, data=args.data, model=args.model, output=args.output, max_steps=args.max_steps, reasoner=args.reasoner
     )
+    check_data(config, PAIR_COLUMNS)
     output = train(config)
     print(f"{PROG}: restorer LoRA saved to {output}; load it with QwenEditRestorer.from_pretrained(BASE, lora={str(output)!r})")
     return 0
@@ -69,6 +82,7 @@ def train_grpo(args: argparse.Namespace) -> int:
         config, data=args.data, model=args.model, output=args.output, max_steps=args.max_steps,
         reasoner=args.reasoner, restorer=args.restorer,
     )
+    check_data(config, GRPO_COLUMNS)
     output = train(config)
     print(f"{PROG}: GRPO-refined restorer saved to {output}; it loads like the SFT restorer")
     return 0
@@ -78,8 +92,10 @@ def train_lite_reasoner(args: argparse.Namespace) -> int:
     from reasoner.lite_train import LiteReasonerConfig, train
     from rnr.config import load_config, with_overrides
 
-    config = load_config(LiteReasonerConfig, args.config, args.overrides)
-    output = train(with_overrides(config, data=args.data, output=args.output, max_steps=args.max_steps))
+    config = with_overrides(load_config(LiteReasonerConfig, args.config, args.overrides), data=args.data, output=args.output, max_steps=args.max_steps)
+    check_data(config, PAIR_COLUMNS)
+    check_data(config, PAIR_COLUMNS, sets=config.calibration_data)
+    output = train(config)
     print(f"{PROG}: lite reasoner saved to {output}; load it with LiteReasoner.load({str(output / 'lite-reasoner.safetensors')!r})")
     return 0
 
@@ -88,8 +104,9 @@ def train_lite_restorer(args: argparse.Namespace) -> int:
     from restorer.lite_train import LiteRestorerConfig, train
     from rnr.config import load_config, with_overrides
 
-    config = load_config(LiteRestorerConfig, args.config, args.overrides)
-    output = train(with_overrides(config, data=args.data, output=args.output, max_steps=args.max_steps))
+    config = with_overrides(load_config(LiteRestorerConfig, args.config, args.overrides), data=args.data, output=args.output, max_steps=args.max_steps)
+    check_data(config, PAIR_COLUMNS)
+    output = train(config)
     print(f"{PROG}: lite restorer saved to {output}; load it with LiteRestorer.load({str(output / 'lite-restorer.safetensors')!r})")
     return 0
 
@@ -105,6 +122,7 @@ def train_lite_grpo(args: argparse.Namespace) -> int:
         config, data=args.data, output=args.output, max_steps=args.max_steps, reasoner=args.reasoner, restorer=args.restorer
     )
     config.check_ready()
+    check_data(config, GRPO_COLUMNS)
     policy = LitePolicy(LiteRestorer.load(config.restorer), config)
     output = train(config, policy=policy, judge=LiteReasoner.load(config.reasoner))
     print(f"{PROG}: GRPO-refined lite restorer saved to {output / 'lite-restorer.safetensors'}")
