@@ -781,21 +781,34 @@ def prepare_output(job: Job) -> str:
         if out.exists() and any(out.iterdir()):
             raise SynthError(f"--output {out} is not empty and holds no rnr-synth dataset; choose an empty or new folder")
         return "fresh"
-    if manifest.get("job") != job.identity():
-        theirs = manifest.get("job") or {}
-        changed = changed_inputs(theirs.get("inputs"), job.identity()["inputs"])
-        if changed and all(k == "inputs" or theirs.get(k) == v for k, v in job.identity().items()):
+    theirs = manifest.get("job") or {}
+    ours = as_recorded(job.identity(), theirs)
+    if theirs != ours:
+        changed = changed_inputs(theirs.get("inputs"), ours["inputs"])
+        if changed and all(k == "inputs" or theirs.get(k) == v for k, v in ours.items()):
             more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
             raise SynthError(
                 f"--output {out}: {changed[0]}{more} changed since this dataset was started (same name, other content); "
                 "put the original back to resume, or remove the folder to start again"
             )
-        differs = sorted(k for k in set(theirs) | set(job.identity()) if theirs.get(k) != job.identity().get(k))
+        differs = sorted(k for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k))
         raise SynthError(
             f"--output {out} already holds a different dataset (differs in: {', '.join(differs)}); "
             "choose another folder or remove it"
         )
     return "complete" if manifest.get("complete") else "resume"
+
+
+def as_recorded(identity: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
+    """`identity` as the manifest's version wrote it: before content hashes, an input was [name, size].
+
+    So sets made by earlier versions stay complete (or resumable) instead of "different";
+    a resumed one gets the hashes when its manifest is rewritten.
+    """
+    inputs = theirs.get("inputs")
+    if isinstance(inputs, list) and inputs and all(isinstance(entry, list) and len(entry) == 2 for entry in inputs):
+        return {**identity, "inputs": [entry[:2] for entry in identity["inputs"]]}
+    return identity
 
 
 def changed_inputs(theirs: Any, ours: list[list[Any]]) -> list[str]:

@@ -497,3 +497,18 @@ def test_eval_refuses_an_empty_set_or_limit_in_one_line(bad_sets, tiny_synth_set
         assert eval_main([*command, "--data", data, *more, "--output", str(out)]) == 2
         assert capsys.readouterr().err.splitlines() == [f"rnr-eval: error: {message}"]
     assert not out.exists()
+
+
+def test_synth_sets_made_before_content_hashes_stay_complete(tmp_path, photo_dir, capsys):
+    import json
+
+    out = tmp_path / "set"
+    common = ["--input", str(photo_dir), "--num", "3", "--output", str(out)]
+    assert synth(*common) == 0
+    manifest = json.loads((out / "rnr-synth.json").read_text())
+    assert all(len(entry) == 3 and len(entry[2]) == 16 for entry in manifest["job"]["inputs"])  # name, size, hash
+    manifest["job"]["inputs"] = [entry[:2] for entry in manifest["job"]["inputs"]]  # as earlier versions wrote it
+    (out / "rnr-synth.json").write_text(json.dumps(manifest))
+    capsys.readouterr()
+    assert synth(*common) == 0
+    assert capsys.readouterr().out == f"rnr-synth: {out} already holds this dataset, complete; nothing to do\n"
