@@ -42,6 +42,8 @@ def check_data(config, columns: tuple[str, ...], sets: str | None = None) -> Non
     """Refuse an unusable training set in one line before any model loads (left to the stage when none is given)."""
     from rnr.training_data import check_limit, check_training_set, split_sets
 
+    if hasattr(config, "check_ready"):
+        config.check_ready()  # a missing --model or --restorer is the first thing to say
     check_limit(getattr(config, "limit", None))
     for data in split_sets(config.data if sets is None else sets):
         check_training_set(data, columns)
