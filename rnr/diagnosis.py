@@ -404,6 +404,8 @@ def _parse(text: str) -> ParseResult:
 
 
 def _starts_with_label(line: str) -> bool:
+    # stripped and capped as parse reads lines: the patterns' adjacent \s* are cubic in leading blanks
+    line = line.strip()[:MAX_LINE]
     return any(pattern.match(line) for pattern in _LINE_START.values())
 
 

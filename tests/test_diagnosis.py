@@ -183,7 +183,7 @@ def test_parse_never_raises_and_stays_fast_on_hostile_text(pieces):
 
 
 @pytest.mark.parametrize("text", [" " * 1000 + "x", "\t" * 1000 + "x", "\n<think>" * 10_000, "- Fog: atmospheric light [" + "1" * 10_000,
-                                  "{" * 170_000 + "}" * 170_000, "- " + " " * 5000 + "x"])
+                                  "{" * 170_000 + "}" * 170_000, "- " + " " * 5000 + "x", " " * 800 + "</think>"])
 def test_parse_is_fast_on_the_audits_slow_inputs(text):
     started = time.perf_counter()
     Diagnosis.parse(text)
