@@ -25,7 +25,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from restorer.priors import GREY_SPREAD, physical_priors
+from restorer.priors import GREY_SPREAD, haze_airlight, physical_priors, with_image_airlight
 from restorer.prompts import Ablation
 from rnr.diagnosis import DEGRADATIONS, Diagnosis
 from rnr.encoding import encode
@@ -34,6 +34,7 @@ from rnr.imageio import as_float_image
 WEIGHTS = Path(__file__).resolve().parents[1] / "rnr" / "weights" / "lite-restorer.safetensors"
 # The default is the stage-3 (GRPO) result; the stage-2 (SFT) one ships beside it for the w/o RL ablation.
 SFT_WEIGHTS = WEIGHTS.with_name("lite-restorer-sft.safetensors")
+AIRLIGHT_SIDE = 1024  # the airlight is measured on the photo reduced to this long side (memory, not accuracy)
 
 
 def jitter(condition, generator, amount: float):
@@ -112,10 +113,17 @@ class LiteRestorer:
             diagnosis = None
         if diagnosis is not None and diagnosis.is_clean:
             return image.astype(np.float32)  # nothing diagnosed, nothing to undo
-        condition = torch.from_numpy(ablated(encode(diagnosis), self.ablation))[None]
+        condition = self.condition_for(image, diagnosis)
         with torch.no_grad():
             restored = tiled(lambda x: self.forward(x, condition, generator, temperature), image, self.tile, self.overlap)
         return keep_greyscale(image, restored)
+
+    def condition_for(self, image: np.ndarray, diagnosis: Diagnosis | None):
+        """(1, VECTOR_SIZE): the diagnosis encoded (and ablated), with the photo's own airlight where fog is diagnosed."""
+        import torch
+
+        condition = torch.from_numpy(ablated(encode(diagnosis), self.ablation))[None]
+        return with_image_airlight(condition, photo_airlight(image))
 
     def restore(self, images: Sequence[Any], diagnoses: Sequence[Diagnosis | None], generator=None, **_: Any) -> list[np.ndarray]:
         if len(images) != len(diagnoses):
@@ -124,6 +132,17 @@ class LiteRestorer:
 
     def sample(self, images, diagnoses, n: int, generator, temperature: float = 1.0) -> list[list[np.ndarray]]:
         return [[self.restore_array(as_float_image(im), d, generator, temperature) for _ in range(n)] for im, d in zip(images, diagnoses)]
+
+
+def photo_airlight(image: np.ndarray, side: int = AIRLIGHT_SIDE):
+    """(1, 3) tensor: `restorer.priors.haze_airlight` of the whole photo, reduced to `side` px (a global colour)."""
+    import cv2
+    import torch
+
+    scale = side / max(image.shape[:2])
+    if scale < 1:
+        image = cv2.resize(image, (max(round(image.shape[1] * scale), 1), max(round(image.shape[0] * scale), 1)), interpolation=cv2.INTER_AREA)
+    return haze_airlight(torch.from_numpy(np.ascontiguousarray(image, np.float32)).permute(2, 0, 1)[None])
 
 
 def keep_greyscale(image: np.ndarray, restored: np.ndarray) -> np.ndarray:
@@ -182,7 +201,7 @@ class LitePolicy:
 
         x = torch.from_numpy(np.ascontiguousarray(as_float_image(image))).permute(2, 0, 1)[None]
         target = torch.from_numpy(np.ascontiguousarray(as_float_image(clean))).permute(2, 0, 1)[None]
-        condition = torch.from_numpy(encode(diagnosis))[None]
+        condition = self.restorer.condition_for(as_float_image(image), diagnosis)
         if self.config.policy_proxy == "candidate":  # candidates are actions; the deterministic output moves
             mean = self.restorer.forward(x, condition)
             with torch.no_grad():

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from restorer.lite import LiteRestorer
+from restorer.priors import haze_airlight, with_image_airlight
 from rnr.diagnosis import DEGRADATIONS, Diagnosis
 from rnr.encoding import PARAM_SLOTS, encode, param_offset
 
@@ -92,6 +93,7 @@ def train(config: LiteRestorerConfig) -> Path:
     pairs = load_pairs(config.data)
     conditions = torch.from_numpy(np.stack([encode(Diagnosis.from_record(r)) for r in pairs.records]))
     predicted = predicted_conditions(config.reasoner, pairs.degraded) if config.reasoner else None
+    airlights = training_airlights(pairs.degraded)
     restorer = LiteRestorer.load(config.init) if config.init else LiteRestorer(model=seeded(LiteRestorationNet, config.seed))
     restorer.model.train()
     generator = torch.Generator().manual_seed(config.seed)
@@ -103,12 +105,21 @@ def train(config: LiteRestorerConfig) -> Path:
             chosen = torch.rand(len(index), generator=generator) < config.predicted_share
             condition[chosen] = predicted[index][chosen]
         condition[torch.rand(len(index), generator=generator) < config.empty_share] = 0
+        condition = with_image_airlight(condition, airlights[index])  # as at inference: the photo's own
         (clean, degraded), condition = flip_pairs([clean, degraded], condition, rng)
         temperature = float(rng.uniform(0, 1)) if rng.random() < 0.5 else 0.0
         restored = restorer.forward(degraded, condition, generator, temperature)
         return restoration_loss(restored, clean, config.loss)
 
     return train_on_crops(restorer.model, step_loss, config, "lite-restorer.safetensors", "restorer", config.loss)
+
+
+def training_airlights(degraded_images):
+    """(N, 3): each whole training image's haze airlight (`restorer.priors.haze_airlight`), before cropping."""
+    import torch
+
+    to_tensor = lambda image: torch.from_numpy(np.asarray(image, np.float32) / 255).permute(2, 0, 1)[None]  # noqa: E731
+    return torch.cat([haze_airlight(to_tensor(image)) for image in degraded_images])
 
 
 def restoration_loss(restored, clean, kind: str = "l1"):

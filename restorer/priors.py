@@ -12,9 +12,18 @@ instead of having to learn them from a few hundred thousand weights:
   amplifies it. On the synthesizer's random-walk kernels, with the true parameters, this
   gains ~+1 dB alone (+1.7 dB with the true kernel, which no diagnosis carries); the
   network does the rest;
-- fog: ``J = (I − A·(1 − t)) / t`` with the diagnosed airlight and mean transmission,
-  applied to the deblurred image (fog happened before the blur). On a greyscale photo
-  the airlight's colour is dropped (its grey level is kept), so no colour is invented.
+- fog: ``J = (I − A·(1 − t(x))) / t(x)``, applied to the deblurred image (fog happened
+  before the blur), with a transmission *map* from the dark channel prior (He et al., 2009:
+  in a haze-free photo most patches have a nearly black channel, so what lifts it is haze),
+  smoothed by a guided filter, and the airlight estimated once per photo from its haziest
+  pixels (`haze_airlight`; the lite restorer writes it into the condition, so all tiles of
+  a large photo share it). Measured on the validation photos' fog and fog+rain samples,
+  as the prior alone: the diagnosis's global mean transmission and airlight gained +0.6 dB
+  (the reasoner's airlight is off by 0.05 per channel, its density by ~0.1 of t; a denser
+  guess darkens by 5 dB); this map with the photo's airlight +4.7 dB (ω 0.95: +3.1, more
+  haze removed, more harm; 0.7: +4.2). A pixel with a dark channel near 0 (no haze) is left
+  as it is. On a greyscale photo the airlight's colour is dropped (its grey level is kept),
+  so no colour is invented.
 
 Both work on batches of (B, 3, H, W) tensors in [0, 1] and condition vectors
 (`rnr.encoding`); a degradation not diagnosed leaves the image as it is.
@@ -31,6 +40,10 @@ from rnr.diagnosis import DEGRADATIONS
 from rnr.encoding import param_offset
 
 FOG_T_FLOOR = 0.2  # the inversion divides by t: keep it from amplifying noise in dense fog
+HAZE_KEEP = 0.15  # the dark channel prior's 1 − ω: a little haze is left (depth cue, less harm from a wrong call)
+DARK_PATCH = 7  # the dark channel's window radius (15 x 15 px)
+GUIDE_RADIUS, GUIDE_EPS = 20, 1e-3  # guided filter smoothing the transmission map along edges
+HAZIEST_SHARE = 0.001  # the airlight: the mean colour of the 0.1% of pixels with the brightest dark channel
 # Laplacian-penalty weight without noise: swept 0.002-1 on shaken samples with true parameters
 # (0.3 best for the Gaussian approximation); the diagnosed kernel only approximates the real one.
 DEBLUR_BALANCE = 0.3
@@ -44,8 +57,47 @@ def is_greyscale(image) -> "torch.Tensor":  # noqa: F821 - torch is imported laz
     return spread.flatten(1).amax(dim=1) <= GREY_SPREAD
 
 
+def dark_channel(image) -> "torch.Tensor":  # noqa: F821
+    """(B, 1, H, W): each pixel's darkest channel, then the minimum over a window around it."""
+    import torch.nn.functional as F
+
+    darkest = image.amin(dim=1, keepdim=True)
+    padded = F.pad(-darkest, (DARK_PATCH,) * 4, mode="replicate")
+    return -F.max_pool2d(padded, 2 * DARK_PATCH + 1, stride=1)
+
+
+def haze_airlight(image) -> "torch.Tensor":  # noqa: F821
+    """(B, 3): the mean colour of each image's haziest pixels (brightest dark channel)."""
+    dark = dark_channel(image).flatten(1)
+    count = max(int(dark.shape[1] * HAZIEST_SHARE), 1)
+    index = dark.topk(count, dim=1).indices
+    pixels = image.flatten(2).gather(2, index[:, None, :].expand(-1, 3, -1))
+    return pixels.mean(dim=2)
+
+
+def box_mean(x, radius: int):
+    import torch.nn.functional as F
+
+    return F.avg_pool2d(F.pad(x, (radius,) * 4, mode="replicate"), 2 * radius + 1, stride=1)
+
+
+def guided_filter(guide, source, radius: int = GUIDE_RADIUS, eps: float = GUIDE_EPS):
+    """He et al.'s guided filter: `source` smoothed, its edges following `guide`'s."""
+    mean_guide, mean_source = box_mean(guide, radius), box_mean(source, radius)
+    covariance = box_mean(guide * source, radius) - mean_guide * mean_source
+    variance = box_mean(guide * guide, radius) - mean_guide**2
+    slope = covariance / (variance + eps)
+    return box_mean(slope, radius) * guide + box_mean(mean_source - slope * mean_guide, radius)
+
+
+def transmission_map(image, light) -> "torch.Tensor":  # noqa: F821
+    """(B, 1, H, W): ``1 − ω · dark channel of I / A``, guided-filtered, floored at `FOG_T_FLOOR`."""
+    raw = 1 - (1 - HAZE_KEEP) * dark_channel(image / light.clamp(min=0.05))
+    return guided_filter(image.mean(dim=1, keepdim=True), raw).clamp(FOG_T_FLOOR, 1)
+
+
 def fog_inversion(image, condition):
-    """``(I − A·(1 − t)) / t`` where fog is diagnosed with its parameters (t floored), else the image."""
+    """``(I − A·(1 − t(x))) / t(x)`` with the condition's airlight where fog is diagnosed, else the image."""
     import torch
 
     start = param_offset("fog")
@@ -53,10 +105,25 @@ def fog_inversion(image, condition):
     light = condition[:, start : start + 3].view(-1, 3, 1, 1)
     grey_light = light.mean(dim=1, keepdim=True).expand_as(light)
     light = torch.where(is_greyscale(image).view(-1, 1, 1, 1), grey_light, light)
-    raw_t = condition[:, start + 4].view(-1, 1, 1, 1)
-    t = raw_t.clamp(min=FOG_T_FLOOR)
+    withheld = condition[:, start + 4].view(-1, 1, 1, 1) <= 0  # t = 0: parameters withheld ("w/o params")
+    if not bool(((present > 0.5) & ~withheld).any()):
+        return image
+    t = transmission_map(image, light)
     dehazed = ((image - light * (1 - t)) / t).clamp(0, 1)
-    return torch.where((present > 0.5) & (raw_t > 0), dehazed, image)  # t = 0: parameters withheld
+    return torch.where((present > 0.5) & ~withheld, dehazed, image)
+
+
+def with_image_airlight(condition, airlight):
+    """The condition with each diagnosed fog's airlight replaced by the photo's own (`haze_airlight`).
+
+    The reasoner's airlight is a guess from a 128 px view; the photo's haziest pixels are
+    measured (validation photos: 0.041 off per channel against the reasoner's 0.053).
+    """
+    start = param_offset("fog")
+    condition = condition.clone()
+    fogged = (condition[:, 0] > 0.5) & (condition[:, start + 4] > 0)
+    condition[fogged, start : start + 3] = airlight[fogged].to(condition.dtype)
+    return condition
 
 
 def shake_kernels(condition, size: int) -> "torch.Tensor":  # noqa: F821

@@ -43,6 +43,9 @@ def test_the_deblurring_prior_undoes_a_diagnosed_line_blur():
     assert psnr(deblurred, clean) > psnr(blurred, clean) + 0.5  # regularised for kernels it only approximates
     untouched = wiener_deblur(_tensor(blurred), torch.from_numpy(encode(Diagnosis()))[None])
     assert torch.equal(untouched, _tensor(blurred))  # no shake diagnosed: the image as it is
+    # the restorer's residual is based on the deconvolution: untrained, it returns exactly that
+    untrained = LiteRestorer(model=LiteRestorationNet().eval()).restore([blurred], [diagnosis])[0]
+    np.testing.assert_allclose(untrained, deblurred, atol=1e-6)
 
 
 def test_fog_inversion_keeps_a_greyscale_photo_grey():
