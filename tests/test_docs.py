@@ -16,6 +16,10 @@ def test_readme_opens_with_the_demo_and_the_test_command():
     assert "pytest" in tests
 
 
-def test_ci_runs_the_readme_test_command():
+def test_ci_runs_the_readme_test_command_in_its_own_venv():
     tests = _readme_commands()[1]
-    assert tests in (REPO / ".ci" / "run").read_text().splitlines()
+    assert ".venv/bin/python -m pytest -q" in tests
+    ci = (REPO / ".ci" / "run").read_text().splitlines()
+    # CI builds $VENV (.ci/venv) from scratch and never deletes the user's .venv
+    assert tests.replace(".venv", "$VENV") in ci
+    assert "VENV=.ci/venv" in ci and not any("rm -rf .venv" in line for line in ci)
