@@ -1,6 +1,6 @@
 """Every output the parameter schema feeds, computed from fixed inputs through the public API.
 
-`tests/data/schema_golden.json` holds these outputs as the code made them before the schema
+`tests/golden/schema_golden.json` holds these outputs as the code made them before the schema
 existed (commit 1ac921e); `test_schema.py` recomputes them and compares byte for byte, so
 the schema is proven to change no canonical text, JSON, vector, column or record.
 Regenerate only for an intended change: `.venv/bin/python tests/schema_cases.py`.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-GOLDEN = Path(__file__).parent / "data" / "schema_golden.json"
+GOLDEN = Path(__file__).parent / "golden" / "schema_golden.json"
 
 from degradations import SynthConfig, synthesize
 from rnr.diagnosis import Diagnosis
