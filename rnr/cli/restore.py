@@ -1,13 +1,15 @@
 """rnr-restore: diagnose each photo, then restore it guided by the diagnosis.
 
-    rnr-restore INPUT... [-o OUT] [--explain] [--json FILE] [--reasoner lite|ID|PATH]
-                [--restorer lite|ID|PATH] [--side-by-side] [--tile N] [--max-pixels N]
+    rnr-restore INPUT... [-o OUT] [--explain] [--json FILE|-] [--reasoner lite|ID|PATH]
+                [--restorer lite|classical|ID|PATH] [--side-by-side] [--tile N] [--max-pixels N]
 
 INPUT: files, folders (their images; earlier `*.restored.png` outputs are left alone) or
 globs. Each result is written as `NAME.restored.png` beside its input, or in `-o OUT`;
 inputs that would share a result name (`a.png` and `a.jpg`) keep their suffix
 (`a.png.restored.png`), and neither an input nor another input's result is ever
-overwritten. Photos above --max-pixels (default 100,000,000) are refused from their
+overwritten. Each photo's line says where its results went (with `--explain`, its
+diagnosis follows in words); `--json -` prints the diagnoses as JSON on standard output
+and moves those lines to standard error. Photos above --max-pixels (default 100,000,000) are refused from their
 header. The embedded default (`lite`) needs no download and no GPU. Problems with one
 input are reported in one line and the others still run; the exit code is 1 if any
 input failed, 2 if the options or models are unusable, 130 on Ctrl-C and 143 on
@@ -38,9 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="photos: files, folders or globs")
     parser.add_argument("-o", "--output", metavar="OUT", help="folder for the results (default: beside each input)")
     parser.add_argument("--explain", action="store_true", help="print each diagnosis in words")
-    parser.add_argument("--json", metavar="FILE", help="write every diagnosis to FILE as JSON")
+    parser.add_argument("--json", metavar="FILE", help="write every diagnosis to FILE as JSON; '-' prints it on standard output (and nothing else there)")
     parser.add_argument("--reasoner", default="lite", metavar="lite|ID|PATH", help="who diagnoses (default: lite, built in)")
-    parser.add_argument("--restorer", default="lite", metavar="lite|ID|PATH", help="who restores (default: lite, built in)")
+    parser.add_argument("--restorer", default="lite", metavar="lite|classical|ID|PATH",
+                        help="who restores (default: lite, built in; classical: the conventional inverse of each diagnosed degradation, no weights)")
     parser.add_argument("--side-by-side", action="store_true", help="also write NAME.side-by-side.png: input | restored, captioned")
     parser.add_argument("--tile", type=int, metavar="N", help="lite restorer: tile size for large photos (default 512)")
     parser.add_argument("--max-pixels", type=int, default=MAX_PIXELS_DEFAULT, metavar="N",
@@ -49,10 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+STDOUT = "-"
+PROGRESS_DELAY_S = 2.0  # a bar appears only for work that takes longer than this
+
+
 def _say(message: str) -> None:
     from tqdm import tqdm
 
     tqdm.write(f"{PROG}: {message}", file=sys.stderr)  # above the progress bar, not glued to it
+
+
+def report(args: argparse.Namespace, text: str) -> None:
+    """A photo's result lines: on standard output, unless the JSON goes there (`--json -`)."""
+    from tqdm import tqdm
+
+    tqdm.write(text, file=sys.stderr if args.json == STDOUT else sys.stdout)
 
 
 def collect(specs: list[str]) -> tuple[list[Path], list[str]]:
@@ -171,7 +185,7 @@ def preflight(args: argparse.Namespace) -> str | None:
         return f"--max-pixels {args.max_pixels}: must be a positive number of pixels (default {MAX_PIXELS_DEFAULT:,})"
     if args.output and (problem := where_problem("-o", Path(args.output), folder=True)):
         return problem
-    if args.json and (problem := where_problem("--json", Path(args.json), folder=False)):
+    if args.json and args.json != STDOUT and (problem := where_problem("--json", Path(args.json), folder=False)):
         return problem
     return None
 
@@ -228,6 +242,10 @@ def write_json(path: Path, diagnoses: dict) -> str | None:
     from rnr.imageio import atomic_write_text
 
     payload = {name: d.to_dict() for name, d in diagnoses.items()}
+    if str(path) == STDOUT:
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        sys.stdout.flush()
+        return None
     try:
         atomic_write_text(path, json.dumps(payload, indent=2) + "\n")
     except OSError as error:
@@ -240,11 +258,12 @@ def restore_all(args: argparse.Namespace, inputs: list[Path], targets: dict[Path
     from tqdm import tqdm
 
     from rnr.imageio import ImageReadError, ImageTooLargeError, read_image
-    from rnr.pipeline import explain
+    from rnr.pipeline import explain, reason_and_restore
 
     reasoner, restorer = models
     failed = 0
-    for source in tqdm([s for s in inputs if s in targets], desc=PROG, unit="photo", disable=len(inputs) < 2):
+    todo = [s for s in inputs if s in targets]
+    for source in tqdm(todo, desc=PROG, unit="photo", disable=len(todo) < 2, leave=False, file=sys.stderr):
         target = targets[source]
         try:
             image = read_image(source, max_pixels=args.max_pixels)
@@ -257,37 +276,75 @@ def restore_all(args: argparse.Namespace, inputs: list[Path], targets: dict[Path
             failed += 1
             continue
         try:
-            diagnosis = reasoner.diagnose([image], names=[str(source)])[0]
-            restored = restorer.restore([image], [diagnosis])[0]
+            with tile_progress(restorer, image, source.name):
+                diagnosis, restored = reason_and_restore(image, reasoner, restorer, name=str(source))
         except MemoryError:
             _say(f"{source}: out of memory; try --tile 256")
             failed += 1
             continue
-        if problem := write_results(args, source, target, image, restored, diagnosis):
+        paths, problem = write_results(args, source, target, image, restored, diagnosis)
+        if problem:
             _say(problem)
             failed += 1
             continue
         written[str(source)] = diagnosis
-        if args.explain:
-            print(f"{source} -> {target}\n{explain(diagnosis)}")
+        report(args, f"{source} -> {', '.join(map(str, paths))}" + (f"\n{explain(diagnosis)}" if args.explain else ""))
     return failed
 
 
-def write_results(args: argparse.Namespace, source: Path, target: Path, image, restored, diagnosis) -> str | None:
-    """Write the result (and the side-by-side); a problem line when the disk refuses."""
-    from rnr.imageio import write_image
-    from rnr.pipeline import explain, side_by_side
+def tile_count(height: int, width: int, tile: int, overlap: int) -> int:
+    """How many tiles `restorer.lite.tiled` runs on a height x width photo (tests/test_terminal.py holds the two together)."""
+    if height <= tile and width <= tile:
+        return 1
+    step = tile - 2 * overlap
+    per_side = [len(range(0, max(side - tile, 0), step)) + 1 for side in (height, width)]
+    return per_side[0] * per_side[1]
 
-    path = target
+
+@contextlib.contextmanager
+def tile_progress(restorer, image, name: str) -> Iterator[None]:
+    """A bar over the lite restorer's tiles while inside, shown once a photo takes longer than PROGRESS_DELAY_S.
+
+    The lite restorer has no progress hook, so its `forward` is wrapped on this instance
+    for the duration (one call per tile) and unwrapped after.
+    """
+    from tqdm import tqdm
+
+    from restorer.lite import LiteRestorer
+
+    if not isinstance(restorer, LiteRestorer) or (total := tile_count(*image.shape[:2], restorer.tile, restorer.overlap)) < 2:
+        yield
+        return
+    bar = tqdm(total=total, desc=f"{PROG}: {name}", unit="tile", leave=False, delay=PROGRESS_DELAY_S, file=sys.stderr)
+    forward = restorer.forward
+
+    def counted(*arguments, **options):
+        result = forward(*arguments, **options)
+        bar.update()
+        return result
+
+    restorer.forward = counted
+    try:
+        yield
+    finally:
+        del restorer.forward  # the class's method again
+        bar.close()
+
+
+def write_results(args: argparse.Namespace, source: Path, target: Path, image, restored, diagnosis) -> tuple[list[Path], str | None]:
+    """Write the result (and the side-by-side): the paths written, or a problem line when the disk refuses."""
+    from rnr.imageio import write_image
+    from rnr.pipeline import caption, side_by_side
+
+    paths = [target]
     try:
         write_image(target, restored)
         if args.side_by_side:
-            caption = explain(diagnosis).replace("  ", "", 1)
-            path = target.with_name(target.name[: -len(SUFFIX)] + ".side-by-side.png")
-            write_image(path, side_by_side(image, restored, caption))
+            paths.append(target.with_name(target.name[: -len(SUFFIX)] + ".side-by-side.png"))
+            write_image(paths[-1], side_by_side(image, restored, caption(diagnosis, args.reasoner, args.restorer)))
     except OSError as error:
-        return f"{source}: cannot write {path} ({error.strerror or error}); free space or choose another -o folder"
-    return None
+        return paths, f"{source}: cannot write {paths[-1]} ({error.strerror or error}); free space or choose another -o folder"
+    return paths, None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,9 +24,17 @@ PROG = "rnr-train"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="Train the reasoner, the restorer, or GRPO-refine the restorer.")
-    parser.add_argument("--stage", required=True, choices=("reasoner", "restorer", "grpo"))
-    parser.add_argument("--backend", default="qwen", choices=("qwen", "lite"), help="qwen (default) or lite")
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Train the reasoner, the restorer, or GRPO-refine the restorer.",
+        epilog="On a CPU, use --backend lite: the default backend, qwen, fine-tunes billion-parameter models and wants a GPU.",
+    )
+    parser.add_argument("--stage", required=True, choices=("reasoner", "restorer", "grpo"),
+                        help="reasoner: learn to diagnose photos (stage 1); restorer: learn to restore them guided by the "
+                             "diagnosis (stage 2); grpo: refine a trained restorer with rewards (stage 3)")
+    parser.add_argument("--backend", default="qwen", choices=("qwen", "lite"),
+                        help="qwen (default): Qwen3-VL / Qwen-Image-Edit with LoRA, for GPUs; lite: the compact models "
+                             "shipped in the package, trained on a CPU (configs/lite/)")
     parser.add_argument("--config", metavar="FILE.yaml", help="a preset, e.g. configs/reasoner/qwen3-vl-4b.yaml")
     parser.add_argument("--data", metavar="DIR", help="training data: an rnr-synth output")
     parser.add_argument("--model", metavar="ID|PATH", help="the model to fine-tune")
