@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-import numpy as np
 
 from reasoner.prompts import DIAGNOSIS_PROMPT, SCENE_PROMPT
+from reasoner.vision import VisionBudget, resizing_off
 from rnr.devices import resolve_device, torch_dtype
 from rnr.diagnosis import DEGRADATIONS, Diagnosis, ParseResult, clip_words
 
@@ -28,22 +27,6 @@ ADAPTER_CONFIG = "adapter_config.json"
 
 class ReasonerLoadError(ValueError):
     """A model that cannot be loaded as a Qwen3-VL reasoner; the message says what to give instead."""
-
-
-def to_pil(image: Any):
-    """PIL RGB from a PIL image, a path, or an (H, W, 3) array (uint8, or float in [0, 1])."""
-    from PIL import Image
-
-    if isinstance(image, Image.Image):
-        return image.convert("RGB")
-    if isinstance(image, (str, os.PathLike)):
-        from rnr.imageio import read_image
-
-        image = read_image(image)
-    array = np.asarray(image)
-    if array.dtype != np.uint8:
-        array = (np.clip(array, 0, 1) * 255 + 0.5).astype(np.uint8)
-    return Image.fromarray(array).convert("RGB")
 
 
 def _resolve(model: str, adapter: str | None) -> tuple[str, str | None]:
@@ -57,7 +40,7 @@ def _resolve(model: str, adapter: str | None) -> tuple[str, str | None]:
     return model, adapter
 
 
-def _check_is_qwen3_vl(model: str) -> None:
+def check_is_qwen3_vl(model: str) -> None:
     from transformers import AutoConfig
 
     try:
@@ -79,6 +62,11 @@ class QwenReasoner:
     processor: Any
     max_new_tokens: int = 512
     name: str = "qwen3-vl"
+    vision: VisionBudget | None = None  # None: the processor's own budget
+
+    def __post_init__(self) -> None:
+        if self.vision is None:
+            self.vision = VisionBudget.from_processor(self.processor)
 
     @classmethod
     def from_pretrained(
@@ -88,11 +76,14 @@ class QwenReasoner:
         device: str = "auto",
         dtype: str = "auto",
         max_new_tokens: int = 512,
+        min_pixels: int | None = None,
+        max_pixels: int | None = None,
     ) -> "QwenReasoner":
+        """`min_pixels`/`max_pixels`: the image budget (default: the processor's, i.e. the one trained with)."""
         from transformers import AutoProcessor, Qwen3VLForConditionalGeneration
 
         base, adapter = _resolve(str(model), adapter)
-        _check_is_qwen3_vl(base)
+        check_is_qwen3_vl(base)
         device = resolve_device(device)
         try:
             weights_dtype = torch_dtype(dtype, device)
@@ -107,28 +98,33 @@ class QwenReasoner:
         processor_source = adapter if adapter and _has_processor(Path(adapter)) else base
         processor = AutoProcessor.from_pretrained(processor_source)
         network = network.to(device).eval()
-        return cls(model=network, processor=processor, max_new_tokens=max_new_tokens, name=str(adapter or base))
+        vision = VisionBudget.from_processor(processor, min_pixels, max_pixels)
+        return cls(model=network, processor=processor, max_new_tokens=max_new_tokens, name=str(adapter or base), vision=vision)
 
     # -- inference ------------------------------------------------------------------
-    def generate(self, images: Sequence[Any], prompt: str, batch_size: int = 8, max_new_tokens: int | None = None) -> list[str]:
-        """The model's raw answers, one per image, greedy, in batches with left padding."""
-        import torch
-
-        answers: list[str] = []
-        for start in range(0, len(images), batch_size):
-            batch = [to_pil(image) for image in images[start : start + batch_size]]
-            conversations = [
-                [{"role": "user", "content": [{"type": "image", "image": image}, {"type": "text", "text": prompt}]}]
-                for image in batch
-            ]
-            inputs = self.processor.apply_chat_template(
+    def encode(self, images: Sequence[Any], prompt: str):
+        """The model's inputs for one prompt per image: images resized by qwen-vl-utils, left padding."""
+        conversations = [
+            [{"role": "user", "content": [{"type": "image", "image": image}, {"type": "text", "text": prompt}]}]
+            for image in self.vision.prepare(images)
+        ]
+        with resizing_off(self.processor):
+            return self.processor.apply_chat_template(
                 conversations,
                 add_generation_prompt=True,
                 tokenize=True,
                 return_dict=True,
                 return_tensors="pt",
                 processor_kwargs={"padding": True, "padding_side": "left"},
-            ).to(self.model.device)
+            )
+
+    def generate(self, images: Sequence[Any], prompt: str, batch_size: int = 8, max_new_tokens: int | None = None) -> list[str]:
+        """The model's raw answers, one per image, greedy, in batches with left padding."""
+        import torch
+
+        answers: list[str] = []
+        for start in range(0, len(images), batch_size):
+            inputs = self.encode(images[start : start + batch_size], prompt).to(self.model.device)
             with torch.no_grad():
                 output = self.model.generate(**inputs, max_new_tokens=max_new_tokens or self.max_new_tokens, do_sample=False)
             new_tokens = output[:, inputs["input_ids"].shape[1] :]

@@ -39,7 +39,8 @@ class ReasonerTrainConfig:
     lora_alpha: int = 32
     lora_dropout: float = 0.05
     lora_targets: tuple[str, ...] = LORA_TARGETS
-    max_pixels: int | None = None  # the image processor's pixel budget per image
+    min_pixels: int | None = None  # the pixel budget per image (qwen-vl-utils); None: the model's processor's
+    max_pixels: int | None = None  # e.g. 262144 (512²): 256 image tokens with Qwen3-VL (docs/REASONER.md)
     bf16: bool = False
     gradient_checkpointing: bool = False
     logging_steps: int = 10
@@ -53,6 +54,8 @@ class ReasonerTrainConfig:
             raise ValueError("batch_size and gradient_accumulation must be at least 1")
         if self.lora_r < 1:
             raise ValueError(f"lora_r must be at least 1, got {self.lora_r}")
+        if any(pixels is not None and pixels < 1 for pixels in (self.min_pixels, self.max_pixels)):
+            raise ValueError("min_pixels and max_pixels must be positive (or left out: the model's own budget)")
         if self.max_steps == 0 or self.max_steps < -1:
             raise ValueError(f"max_steps must be -1 (use epochs) or positive, got {self.max_steps}")
 
@@ -86,16 +89,14 @@ def build_trainer(config: ReasonerTrainConfig):
     from transformers import AutoProcessor, Qwen3VLForConditionalGeneration
     from trl import SFTConfig, SFTTrainer
 
-    from reasoner.qwen import _check_is_qwen3_vl
+    from reasoner.qwen import check_is_qwen3_vl
+    from reasoner.vision import PreparedImagesCollator, VisionBudget
 
     config.check_ready()
-    _check_is_qwen3_vl(config.model)
+    check_is_qwen3_vl(config.model)
     processor = AutoProcessor.from_pretrained(config.model)
-    if config.max_pixels is not None:
-        size = dict(processor.image_processor.size)
-        size["longest_edge"] = config.max_pixels
-        size["shortest_edge"] = min(size.get("shortest_edge", config.max_pixels), config.max_pixels)
-        processor.image_processor.size = size
+    budget = VisionBudget.from_processor(processor, config.min_pixels, config.max_pixels)
+    budget.apply_to(processor)  # saved with the adapter: inference resizes the same way
     cuda = torch.cuda.is_available()
     model = Qwen3VLForConditionalGeneration.from_pretrained(
         config.model, dtype=torch.bfloat16 if config.bf16 else torch.float32
@@ -127,17 +128,19 @@ def build_trainer(config: ReasonerTrainConfig):
         target_modules=list(config.lora_targets),
         task_type="CAUSAL_LM",
     )
-    return SFTTrainer(model=model, args=args, train_dataset=load_dataset(config), processing_class=processor, peft_config=lora)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=load_dataset(config), processing_class=processor, peft_config=lora)
+    trainer.data_collator = PreparedImagesCollator(budget, trainer.data_collator, processor)
+    return trainer
 
 
 def train(config: ReasonerTrainConfig) -> Path:
     """Train (or resume), then save adapter, processor and resolved config into `config.output`."""
     from transformers.trainer_utils import get_last_checkpoint
 
-    from reasoner.qwen import _check_is_qwen3_vl
+    from reasoner.qwen import check_is_qwen3_vl
 
     config.check_ready()  # refuse before writing anything
-    _check_is_qwen3_vl(config.model)
+    check_is_qwen3_vl(config.model)
     output = Path(config.output)
     output.mkdir(parents=True, exist_ok=True)
     (output / "rnr-train.yaml").write_text(yaml.safe_dump({"stage": "reasoner", **to_dict(config)}, sort_keys=False))

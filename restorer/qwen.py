@@ -24,6 +24,7 @@ import numpy as np
 from restorer.prompts import Ablation
 from rnr.devices import resolve_device, torch_dtype
 from rnr.diagnosis import Diagnosis
+from rnr.imageio import to_pil
 
 NEGATIVE_PROMPT = " "  # Qwen-Image-Edit's usual empty negative for true CFG
 
@@ -62,6 +63,18 @@ def working_size(width: int, height: int, max_pixels: int, multiple: int) -> tup
     return w, h
 
 
+def encode_latents(pipeline, image, height: int, width: int):
+    """An image to the pipeline's normalised VAE latents (mode of the posterior), shape (z, 1, h, w): `decode`'s inverse."""
+    import torch
+
+    pixels = pipeline.image_processor.preprocess(image, height, width).unsqueeze(2).to(pipeline.vae.device, pipeline.vae.dtype)
+    latents = pipeline.vae.encode(pixels).latent_dist.mode()
+    z = pipeline.vae.config.z_dim
+    mean = torch.tensor(pipeline.vae.config.latents_mean).view(1, z, 1, 1, 1).to(latents)
+    std = torch.tensor(pipeline.vae.config.latents_std).view(1, z, 1, 1, 1).to(latents)
+    return ((latents - mean) / std)[0]
+
+
 def resolve_restorer_path(path: str, model: str | None = None) -> tuple[str, str | None]:
     """(base, lora): an rnr-train restorer output names its base in rnr-restorer.json."""
     import json
@@ -75,12 +88,6 @@ def resolve_restorer_path(path: str, model: str | None = None) -> tuple[str, str
             raise RestorerLoadError(f"{path}: a LoRA that does not name its base model; give the base too")
         return model, str(folder)
     return path, None
-
-
-def _to_pil(image: Any):
-    from reasoner.qwen import to_pil
-
-    return to_pil(image)
 
 
 class QwenEditRestorer:
@@ -157,7 +164,7 @@ class QwenEditRestorer:
 
         pipe = self.pipeline
         device = pipe._execution_device
-        pil = _to_pil(image)
+        pil = to_pil(image)
         multiple = pipe.vae_scale_factor * 2
         width, height = working_size(pil.width, pil.height, max_pixels, multiple)
         condition = pipe.image_processor.resize(pil, height, width)
@@ -236,7 +243,7 @@ class QwenEditRestorer:
             raise ValueError(f"{len(images)} images but {len(diagnoses)} diagnoses: give one diagnosis per image")
         outputs = []
         for image, diagnosis in zip(images, diagnoses):
-            pil = _to_pil(image)
+            pil = to_pil(image)
             with torch.no_grad():
                 restored = self.denoise(
                     pil, self.ablation.prompt(diagnosis), steps or self.steps,

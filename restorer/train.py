@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from restorer.prompts import Ablation
-from restorer.qwen import working_size
+from restorer.qwen import encode_latents, working_size
 from rnr.config import ConfigError, to_dict
 
 LORA_TARGETS = ("to_k", "to_q", "to_v", "to_out.0")
@@ -137,8 +137,8 @@ def build_cache(config: RestorerTrainConfig, pipeline, dataset, cache: Path) -> 
                 "prompt": prompt,
                 "prompt_embeds": embeds[0].cpu(),
                 "prompt_mask": (mask[0] if mask is not None else torch.ones(embeds.shape[1], dtype=torch.long)).cpu(),
-                "target": _latents(pipeline, clean, height, width).cpu(),
-                "condition": _latents(pipeline, degraded, height, width).cpu(),
+                "target": encode_latents(pipeline, clean, height, width).cpu(),
+                "condition": encode_latents(pipeline, degraded, height, width).cpu(),
                 "size": (height, width),
             }
         buffer = __import__("io").BytesIO()
@@ -146,18 +146,6 @@ def build_cache(config: RestorerTrainConfig, pipeline, dataset, cache: Path) -> 
         atomic_write_bytes(files[index], buffer.getvalue())
     marker.write_text(json.dumps({"key": key, "count": len(dataset)}))
     return files
-
-
-def _latents(pipeline, image, height: int, width: int):
-    """Normalised VAE latents (mode of the posterior), shape (z, 1, h, w)."""
-    import torch
-
-    pixels = pipeline.image_processor.preprocess(image, height, width).unsqueeze(2).to(pipeline.vae.device, pipeline.vae.dtype)
-    latents = pipeline.vae.encode(pixels).latent_dist.mode()
-    z = pipeline.vae.config.z_dim
-    mean = torch.tensor(pipeline.vae.config.latents_mean).view(1, z, 1, 1, 1).to(latents)
-    std = torch.tensor(pipeline.vae.config.latents_std).view(1, z, 1, 1, 1).to(latents)
-    return ((latents - mean) / std)[0]
 
 
 # --- the loss ------------------------------------------------------------------------

@@ -67,6 +67,8 @@ class GRPOConfig:
     grad_steps: int = 1  # K: the last K denoising steps keep the gradient
     guidance: float = 1.0
     judge_max_new_tokens: int = 512  # the judge writes a whole diagnosis per candidate
+    judge_min_pixels: int | None = None  # the judge's image budget (docs/REASONER.md); None: the one it was trained with
+    judge_max_pixels: int | None = None
     sampling_temperature: float = 1.0  # lite restorer: strength of its injected noise and diagnosis jitter
     max_pixels: int = 512 * 512
     fidelity_space: str = "pixel"  # or "latent": E between latents, no VAE in the backward pass
@@ -148,8 +150,8 @@ class QwenPolicy:
     def rollout(self, image, diagnosis, clean, seeds):
         import torch
 
-        from reasoner.qwen import to_pil
-        from restorer.qwen import working_size
+        from restorer.qwen import encode_latents, working_size
+        from rnr.imageio import to_pil
 
         pipe = self.restorer.pipeline
         prompt = self.restorer.ablation.prompt(diagnosis)
@@ -159,10 +161,10 @@ class QwenPolicy:
         target = (target.float() + 1) / 2  # the processor maps to [-1, 1]
         output = "latent" if self.config.fidelity_space == "latent" else "image"
         if output == "latent":  # the clean image's latents, once per group
-            from restorer.train import _latents, pack
+            from restorer.train import pack
 
             with torch.no_grad():
-                reference = pack(_latents(pipe, to_pil(clean), height, width)[None])
+                reference = pack(encode_latents(pipe, to_pil(clean), height, width)[None])
         candidates, energies = [], []
         for seed in seeds:
             generator = torch.Generator().manual_seed(int(seed))
@@ -240,7 +242,10 @@ def train(config: GRPOConfig, reward_function: RewardFunction | None = None, pol
     if policy is None:
         base, lora = resolve_restorer(config)
         policy = QwenPolicy(QwenEditRestorer.from_pretrained(base, lora=lora, device=device), config)
-    judge = judge or QwenReasoner.from_pretrained(config.reasoner, device=device, max_new_tokens=config.judge_max_new_tokens)
+    judge = judge or QwenReasoner.from_pretrained(
+        config.reasoner, device=device, max_new_tokens=config.judge_max_new_tokens,
+        min_pixels=config.judge_min_pixels, max_pixels=config.judge_max_pixels,
+    )
     reward_function = reward_function or _paper_reward(config)
     parameters = policy.trainable_parameters()
     optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)

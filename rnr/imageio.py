@@ -171,6 +171,15 @@ def as_float_image(image: Any) -> np.ndarray:
     return array.astype(np.float32) / 255 if array.dtype == np.uint8 else array.astype(np.float32)
 
 
+def to_pil(image: Any) -> Image.Image:
+    """PIL RGB from a PIL image, a path, or an (H, W, 3) array (uint8, or float in [0, 1]): what the Qwen models take."""
+    if isinstance(image, Image.Image):
+        return image.convert("RGB")
+    if isinstance(image, (str, os.PathLike)):
+        image = read_image(image)
+    return Image.fromarray(to_uint8(np.asarray(image))).convert("RGB")
+
+
 def to_float(image_uint8: np.ndarray) -> np.ndarray:
     return image_uint8.astype(np.float32) * np.float32(1 / 255)
 

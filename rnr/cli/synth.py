@@ -116,9 +116,9 @@ def run(args: argparse.Namespace) -> int:
     if args.depth is not None and not Path(args.depth).is_dir():
         raise synth.SynthError(f"--depth {args.depth}: not a folder")
     if args.captioner is not None:
-        from reasoner.qwen import _check_is_qwen3_vl
+        from reasoner.qwen import check_is_qwen3_vl
 
-        _check_is_qwen3_vl(args.captioner)  # before anything is written
+        check_is_qwen3_vl(args.captioner)  # before anything is written
     if args.depth_model is not None:
         try:
             synth._depth_model(args.depth_model)  # fail now, not inside a worker
