@@ -35,7 +35,7 @@ import numpy as np
 from degradations import SynthConfig, synthesize
 from rnr import BUNDLED_PHOTOS
 from rnr.imageio import read_image, to_float, to_uint8
-from rnr.synth import tune_malloc
+from rnr.synth_workers import tune_malloc
 
 ALL_FOUR = SynthConfig(p_fog=1, p_shake=1, p_rain=1, p_noise=1, clean_share=0)
 
@@ -108,15 +108,18 @@ def composites(images: list[np.ndarray], rounds: int) -> None:
 def _encode_share(args) -> tuple[float, int]:
     """One worker's half of the encode floor: make its samples untimed, then time encoding them."""
     num, worker, workers, barrier = args
-    from rnr import synth
+    from rnr.synth_inputs import collect_inputs
+    from rnr.synth_job import Job
+    from rnr.synth_rows import encode_sample
+    from rnr.synth_sample import make_sample
 
     tune_malloc()
     cv2.setNumThreads(1)
-    job = synth.Job(output="unused", inputs=tuple(synth.collect_inputs(["bundled"])), num=num, size=512)
-    samples = [synth.make_sample(job, index)[0] for index in range(worker, num, workers)]
+    job = Job(output="unused", inputs=tuple(collect_inputs(["bundled"])), num=num, size=512)
+    samples = [make_sample(job, index)[0] for index in range(worker, num, workers)]
     barrier.wait()  # both workers encode at the same time, as rnr-synth's workers do
     start = time.perf_counter()
-    pngs = sum(len(synth.encode_sample(sample, stages=True)) for sample in samples)
+    pngs = sum(len(encode_sample(sample, stages=True)) for sample in samples)
     return time.perf_counter() - start, pngs
 
 

@@ -62,7 +62,7 @@ def test_stereo_disparity_drives_the_fog(tmp_path):
     records = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
     assert all(r["fog"]["depth_source"] == "file:moto.npy" for r in records)
     from rnr.imageio import read_image
-    from rnr.synth import Crop
+    from rnr.synth_sample import Crop
 
     record = records[0]
     x, y, side = record["crop"]

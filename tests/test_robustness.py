@@ -311,14 +311,14 @@ def _replace_keeping_size(path: Path, seed: int) -> None:
 
 
 def test_synth_refuses_to_resume_over_a_replaced_photo(tmp_path, photo_dir, monkeypatch, capsys):
-    import rnr.synth
+    import rnr.synth_writing
 
     photos = tmp_path / "bmp"
     photos.mkdir()
     for png in sorted(photo_dir.glob("*.png")):
         Image.open(png).save(photos / (png.stem + ".bmp"))
     common = ["--input", str(photos), "--num", "9", "--seed", "4", "--output", str(tmp_path / "set")]
-    real = rnr.synth.write_chunk
+    real = rnr.synth_writing.write_chunk
     calls = {"n": 0}
 
     def dies_on_the_third_chunk(job, chunk):
@@ -327,9 +327,9 @@ def test_synth_refuses_to_resume_over_a_replaced_photo(tmp_path, photo_dir, monk
             raise KeyboardInterrupt
         return real(job, chunk)
 
-    monkeypatch.setattr(rnr.synth, "write_chunk", dies_on_the_third_chunk)
+    monkeypatch.setattr(rnr.synth_writing, "write_chunk", dies_on_the_third_chunk)
     assert synth(*common) == 130
-    monkeypatch.setattr(rnr.synth, "write_chunk", real)
+    monkeypatch.setattr(rnr.synth_writing, "write_chunk", real)
     out = tmp_path / "set"
     before = {str(p): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     kite = photos / "plasma-kite.bmp"
@@ -399,11 +399,11 @@ def test_synth_workers_die_with_a_killed_parent(tmp_path, photo_dir):
 
 
 def test_synth_resume_removes_what_a_killed_worker_left_half_written(tmp_path, photo_dir, monkeypatch):
-    import rnr.synth
+    import rnr.synth_writing
 
     out = tmp_path / "set"
     common = ["--input", str(photo_dir), "--num", "4", "--format", "folder", "--output", str(out)]
-    real = rnr.synth.write_chunk
+    real = rnr.synth_writing.write_chunk
 
     def killed_mid_chunk(job, chunk):
         (out / "images").mkdir(exist_ok=True)
@@ -411,10 +411,10 @@ def test_synth_resume_removes_what_a_killed_worker_left_half_written(tmp_path, p
         (out / ".rnr-synth.json.x9.tmp").write_text("{")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(rnr.synth, "write_chunk", killed_mid_chunk)
+    monkeypatch.setattr(rnr.synth_writing, "write_chunk", killed_mid_chunk)
     assert synth(*common) == 130
     assert len(leftovers(out)) == 3  # .parts, and the two temporaries
-    monkeypatch.setattr(rnr.synth, "write_chunk", real)
+    monkeypatch.setattr(rnr.synth_writing, "write_chunk", real)
     assert synth(*common) == 0
     assert leftovers(out) == []
 

@@ -105,11 +105,11 @@ def test_shards_are_disjoint_and_merge_into_the_unsharded_dataset(tmp_path, phot
 
 
 def test_a_killed_run_resumes_and_matches_an_uninterrupted_one(tmp_path, photo_dir, monkeypatch, capsys):
-    import rnr.synth
+    import rnr.synth_writing
 
     common = ["--input", str(photo_dir), "--num", "9", "--seed", "4"]
     out = tmp_path / "resumed"
-    real = rnr.synth.write_chunk
+    real = rnr.synth_writing.write_chunk
     calls = {"n": 0}
 
     def dies_on_the_fourth_chunk(job, chunk):
@@ -119,12 +119,12 @@ def test_a_killed_run_resumes_and_matches_an_uninterrupted_one(tmp_path, photo_d
             raise KeyboardInterrupt
         return real(job, chunk)
 
-    monkeypatch.setattr(rnr.synth, "write_chunk", dies_on_the_fourth_chunk)
+    monkeypatch.setattr(rnr.synth_writing, "write_chunk", dies_on_the_fourth_chunk)
     assert synth(*common, "--output", str(out)) == 130
     assert "run the same command again to resume" in capsys.readouterr().err
     assert not json.loads((out / "rnr-synth.json").read_text())["complete"]
     assert not (out / "state.json").exists()  # no half dataset pretending to be whole
-    monkeypatch.setattr(rnr.synth, "write_chunk", real)
+    monkeypatch.setattr(rnr.synth_writing, "write_chunk", real)
     assert synth(*common, "--output", str(out)) == 0
     assert "resuming: 3 of 9 samples already written" in capsys.readouterr().err
     assert synth(*common, "--output", str(tmp_path / "fresh")) == 0
@@ -271,11 +271,11 @@ def test_console_scripts_are_installed():
 
 
 def test_the_decoded_photo_cache_stays_within_its_byte_budget(photo_dir):
-    from rnr.synth import _DecodedCache, collect_inputs
+    from rnr.synth_inputs import DecodedCache, collect_inputs
 
     refs = collect_inputs([str(photo_dir)])
     one = 96 * 160 * 3 * 4  # bytes of one decoded float32 photo
-    cache = _DecodedCache(budget_bytes=2 * one)
+    cache = DecodedCache(budget_bytes=2 * one)
     first = cache.get(refs[0])
     assert cache.get(refs[0]) is first  # a hit returns the same array
     with pytest.raises(ValueError):
@@ -305,7 +305,7 @@ def test_soft_share_softens_the_clean_crop_and_leaves_other_draws_alone(tmp_path
 
 
 def test_look_share_gives_clean_crops_another_cameras_look_and_keeps_grey_grey(tmp_path, photo_dir):
-    from rnr.synth import apply_look
+    from rnr.synth_sample import apply_look
 
     plain, looked = tmp_path / "plain", tmp_path / "looked"
     assert synth("--input", str(photo_dir), "--output", str(plain), "--num", "6", "--format", "folder") == 0

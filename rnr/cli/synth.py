@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
-from dataclasses import replace
 from pathlib import Path
 
 PROG = "rnr-synth"
@@ -79,15 +77,36 @@ def _parse_shard(text: str) -> tuple[int, int]:
     return index, count
 
 
-def check_counts(args: argparse.Namespace) -> None:
-    """Counts that must be positive, and the seed, refused before anything is read or written."""
-    from rnr.synth import SynthError
+def options_from_args(args: argparse.Namespace):
+    """The engine's options, from the parsed command line (the config file and overrides loaded)."""
+    from degradations.compose import SynthConfig
+    from rnr.config import load_config
+    from rnr.synth import SynthOptions
 
-    for flag, value in (("--workers", args.workers), ("--caption-batch", args.caption_batch), ("--max-pixels", args.max_pixels)):
-        if value < 1:
-            raise SynthError(f"{flag} must be at least 1, got {value}")
-    if args.seed < 0:
-        raise SynthError(f"--seed must be 0 or more (numpy's generators take no negative seeds), got {args.seed}")
+    return SynthOptions(
+        output=args.output,
+        inputs=tuple(args.input or ()),
+        num=args.num,
+        seed=args.seed,
+        size=args.size,
+        fit=args.fit,
+        format=args.format,
+        workers=args.workers,
+        config=SynthConfig() if args.merge else load_config(SynthConfig, args.config, args.overrides),
+        depth_dir=args.depth,
+        depth_kind=args.depth_kind,
+        depth_model=args.depth_model,
+        captions=args.captions,
+        captioner=args.captioner,
+        caption_batch=args.caption_batch,
+        shard=_parse_shard(args.shard),
+        stages=args.stages,
+        strict=args.strict,
+        max_pixels=args.max_pixels,
+        preview=args.preview,
+        quiet=args.quiet,
+        merge=tuple(args.merge or ()),
+    )
 
 
 def _say(message: str) -> None:
@@ -95,146 +114,34 @@ def _say(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from degradations.compose import SynthConfig
-    from rnr import synth
-    from rnr.config import load_config
-    from rnr.imageio import write_image
-    from rnr.preview import contact_sheet
+    from rnr.synth import synthesize
 
-    if args.merge:
-        rows, _ = synth.merge(args.merge, args.output)
-        print(f"{PROG}: merged {len(args.merge)} shards, {rows} samples, into {args.output}")
-        return 0
-    if not args.input or args.num is None:
-        raise synth.SynthError("--input and --num are required (or --merge to join shards)")
-    check_counts(args)
-
-    synth._quiet_datasets()
-    config = load_config(SynthConfig, args.config, args.overrides)
-    refs = synth.collect_inputs(args.input)
-    captions = synth.load_captions(args.captions)
-    if args.depth is not None and not Path(args.depth).is_dir():
-        raise synth.SynthError(f"--depth {args.depth}: not a folder")
-    if args.captioner is not None:
-        from reasoner.qwen import check_is_qwen3_vl
-
-        check_is_qwen3_vl(args.captioner)  # before anything is written
-    if args.depth_model is not None:
-        try:
-            synth._depth_model(args.depth_model)  # fail now, not inside a worker
-        except ValueError as error:
-            raise synth.SynthError(str(error)) from None
-
-    valid, skipped = checked_inputs(args, refs)
-    job = make_job(args, valid, config, captions)
-    state = synth.prepare_output(job)
-    total = job.stop - job.start
-    made, elapsed = 0, 0.0
-    if state == "complete":
+    try:
+        result = synthesize(options_from_args(args), say=_say)
+    except KeyboardInterrupt:
+        _say("interrupted; run the same command again to resume")
+        return 130
+    if result.state == "merged":
+        print(f"{PROG}: merged {len(args.merge)} shards, {result.samples} samples, into {args.output}")
+    elif result.state == "complete":
         print(f"{PROG}: {args.output} already holds this dataset, complete; nothing to do")
-    else:
-        try:
-            job, made, elapsed = write_dataset(args, job, skipped)
-        except KeyboardInterrupt:
-            _say("interrupted; run the same command again to resume")
-            return 130
-    if skipped:
-        from rnr.imageio import atomic_write_text
-
-        atomic_write_text(Path(args.output) / "skipped.txt", "\n".join(skipped) + "\n")
-    if args.preview:
-        write_image(args.preview, contact_sheet(synth.preview_samples(job)))
-    if made:
-        rate = made / elapsed if elapsed > 0 else float("inf")
-        note = f"; skipped {len(skipped)} input(s), listed in {Path(args.output) / 'skipped.txt'}" if skipped else ""
-        print(f"{PROG}: wrote {total} samples to {args.output} ({args.format}) in {elapsed:.1f} s, {rate:.1f} samples/s{note}")
+    elif result.made:
+        rate = result.made / result.seconds if result.seconds > 0 else float("inf")
+        skipped = len(result.skipped)
+        note = f"; skipped {skipped} input(s), listed in {Path(args.output) / 'skipped.txt'}" if skipped else ""
+        print(f"{PROG}: wrote {result.samples} samples to {args.output} ({args.format}) in {result.seconds:.1f} s, {rate:.1f} samples/s{note}")
     return 0
-
-
-def checked_inputs(args: argparse.Namespace, refs: list) -> tuple[list, list[str]]:
-    """(the inputs that decode, with their content digests; one line for each that does not)."""
-    from tqdm import tqdm
-
-    from rnr import synth
-
-    valid, skipped = [], []
-    checks = synth.check_inputs(refs, args.workers, args.max_pixels)
-    for ref, problem in tqdm(checks, total=len(refs), desc="checking inputs", unit="img", disable=args.quiet, leave=False):
-        if problem is None:
-            valid.append(ref)
-        else:
-            _say(f"skipping {problem}")
-            skipped.append(problem)
-    if skipped and args.strict:
-        raise synth.SynthError(f"{len(skipped)} unreadable input(s) and --strict is set: fix or remove them")
-    if not valid:
-        raise synth.SynthError("none of the inputs is a readable image")
-    if args.depth is not None:
-        missing = [ref.stem for ref in valid if synth.depth_priors.find_depth_file(args.depth, ref.stem) is None]
-        for stem in missing[:5]:
-            _say(f"no depth map for {stem} in {args.depth}; its fog uses the next depth source")
-        if len(missing) > 5:
-            _say(f"... and {len(missing) - 5} more photos without a depth map")
-    return valid, skipped
-
-
-def make_job(args: argparse.Namespace, valid: list, config, captions: dict[str, str]):
-    from rnr import synth
-
-    return synth.Job(
-        output=args.output,
-        inputs=tuple(valid),
-        num=args.num,
-        seed=args.seed,
-        size=args.size,
-        fit=args.fit,
-        format=args.format,
-        config=config,
-        depth_dir=args.depth,
-        depth_kind=args.depth_kind,
-        depth_model=args.depth_model,
-        captions=tuple(sorted(captions.items())),
-        captioner=args.captioner,
-        stages=args.stages,
-        shard=_parse_shard(args.shard),
-    )
-
-
-def write_dataset(args: argparse.Namespace, job, skipped: list[str]):
-    """Make the samples not yet on disk, then assemble them; (the job with its scenes, samples made, seconds)."""
-    from tqdm import tqdm
-
-    from rnr import synth
-
-    total = job.stop - job.start
-    Path(args.output).mkdir(parents=True, exist_ok=True)
-    synth.write_manifest(job, complete=False, skipped=skipped)
-    if job.captioner is not None:
-        with tqdm(total=total, desc="captioning", unit="img", disable=args.quiet) as bar:
-            scenes = synth.caption_samples(job, args.caption_batch, bar.update)
-        job = replace(job, scenes=tuple(sorted(scenes.items())))
-    done = sum(end - first for chunk_id, first, end in job.chunks() if chunk_id in synth.done_chunks(job))
-    if done:
-        _say(f"resuming: {done} of {total} samples already written")
-    started = time.perf_counter()
-    with tqdm(total=total, initial=done, desc=PROG, unit="sample", disable=args.quiet) as bar:
-        made = synth.run_chunks(job, args.workers, bar.update)
-    synth.finalize(job)
-    elapsed = time.perf_counter() - started
-    synth.write_manifest(job, complete=True, skipped=skipped, extra={"seconds": round(elapsed, 3)})
-    return job, made, elapsed
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from reasoner.qwen import ReasonerLoadError
     from rnr.config import ConfigError
-    from rnr.imageio import ImageReadError, pil_pixel_limit_lifted
+    from rnr.imageio import ImageReadError
     from rnr.synth import SynthError
 
     try:
-        with pil_pixel_limit_lifted():  # --max-pixels decides, in a message that names the photo
-            return run(args)
+        return run(args)
     except (SynthError, ConfigError, ImageReadError, ReasonerLoadError) as error:
         _say(f"error: {error}")
         return 2
