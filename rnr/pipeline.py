@@ -67,17 +67,23 @@ def explain(diagnosis: Diagnosis) -> str:
       Rain streaks: none found
       Sensor noise: none found
     """
-    words = {"fog": _fog_words, "shake": _shake_words, "rain": _rain_words, "noise": _noise_words}
-    lines = []
-    for name, finding in diagnosis.findings().items():
-        if not finding.present:
-            lines.append(f"  {LABELS[name]}: {NONE_FOUND}")
-            continue
-        detail = words[name](finding.params)
-        lines.append(f"  {LABELS[name]}: severity {finding.severity:.0f}/100" + (" — " + "; ".join(detail) if detail else ""))
+    lines = [f"  {label}: " + (NONE_FOUND if severity is None else _severity_line(severity, words)) for label, severity, words in in_words(diagnosis)]
     if diagnosis.scene:
         lines.append(f"  Scene: {diagnosis.scene}")
     return "\n".join(lines)
+
+
+def in_words(diagnosis: Diagnosis) -> list[tuple[str, float | None, list[str]]]:
+    """(label, severity or None when absent, its parameters as phrases) for fog, shake, rain and noise, in that order."""
+    words = {"fog": _fog_words, "shake": _shake_words, "rain": _rain_words, "noise": _noise_words}
+    return [
+        (LABELS[name], finding.severity if finding.present else None, words[name](finding.params) if finding.present else [])
+        for name, finding in diagnosis.findings().items()
+    ]
+
+
+def _severity_line(severity: float, words: list[str]) -> str:
+    return f"severity {severity:.0f}/100" + (" — " + "; ".join(words) if words else "")
 
 
 def _fog_words(p: Mapping[str, Any]) -> list[str]:
