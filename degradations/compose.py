@@ -8,16 +8,18 @@ severity scores; `replay` rebuilds a sample bit for bit from its clean image and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Mapping, Union
 
 import numpy as np
 
 from degradations import depth as depth_priors
 from degradations import fog, noise, rain, shake
-from degradations._ranges import check_range
+from degradations.ranges import check_range
+from rnr.schema import BY_NAME, DEGRADATIONS, record_params
 
-ORDER = ("fog", "shake", "rain", "noise")
+ORDER = DEGRADATIONS
+SEVERITY = {"fog": fog.severity, "shake": shake.severity, "rain": rain.severity, "noise": noise.severity}
 DepthInput = Union[np.ndarray, Callable[[np.ndarray], np.ndarray], None]
 
 
@@ -122,44 +124,28 @@ def apply_plan(
     if the_plan.fog is not None:
         depth_map = _resolve_depth(clean, depth, depth_source)
         t = fog.transmission(depth_map, the_plan.fog.beta)
-        t_mean = float(t.mean(dtype=np.float64))
         image = stages["fog"] = fog.apply(image, the_plan.fog, t)
-        params = {"atmospheric_light": list(the_plan.fog.atmospheric_light), "beta": the_plan.fog.beta, "t_mean": t_mean}
-        record["fog"] = _present(fog.severity(t_mean), params, depth_source=depth_source)
+        record["fog"] = _present("fog", fog.record_values(the_plan.fog, t), depth_source=depth_source)
     else:
         record["fog"] = _absent(depth_source=None)
 
     if the_plan.shake is not None:
-        stats = shake.kernel_stats(the_plan.shake.kernel)
         image = stages["shake"] = shake.apply(image, the_plan.shake)
-        params = {
-            "direction_deg": stats.direction_deg,
-            "length_px": stats.length_px,
-            "energy": stats.energy,
-            "kernel_size": stats.kernel_size,
-            "r_rms": stats.r_rms,
-            "kernel": the_plan.shake.kernel.tolist(),
-        }
-        record["shake"] = _present(shake.severity(stats.r_rms, stats.kernel_size), params)
+        record["shake"] = _present("shake", shake.record_values(the_plan.shake))
     else:
         record["shake"] = _absent()
 
     if the_plan.rain is not None:
         alpha = rain.alpha(rain.layer(image.shape[:2], the_plan.rain), the_plan.rain)
-        share = rain.coverage(alpha)
         image = stages["rain"] = rain.apply(image, the_plan.rain, alpha)
-        params = {key: getattr(the_plan.rain, key) for key in ("density", "slant_deg", "length_px", "width_px", "opacity")}
-        params.update(color=list(the_plan.rain.color), seed=the_plan.rain.seed, coverage=share)
-        record["rain"] = _present(rain.severity(share), params)
+        record["rain"] = _present("rain", rain.record_values(the_plan.rain, alpha))
     else:
         record["rain"] = _absent()
 
     if the_plan.noise is not None:
         sigma = noise.sigma_map(image, the_plan.noise)
-        sigma_mean = float(sigma.mean(dtype=np.float64))
         image = stages["noise"] = noise.apply(image, the_plan.noise, sigma)
-        params = {"k": the_plan.noise.k, "b": the_plan.noise.b, "sigma_mean": sigma_mean, "seed": the_plan.noise.seed}
-        record["noise"] = _present(noise.severity(sigma_mean), params)
+        record["noise"] = _present("noise", noise.record_values(the_plan.noise, sigma))
     else:
         record["noise"] = _absent()
 
@@ -168,21 +154,19 @@ def apply_plan(
 
 def plan_from_record(record: Mapping[str, Any]) -> Plan:
     """The plan a record was made from (the inverse of what `apply_plan` logs)."""
-    fog_params = shake_params = rain_params = noise_params = None
-    if record["fog"]["present"]:
-        p = record["fog"]["params"]
-        fog_params = fog.FogParams(atmospheric_light=tuple(p["atmospheric_light"]), beta=p["beta"])
-    if record["shake"]["present"]:
-        shake_params = shake.ShakeParams(np.asarray(record["shake"]["params"]["kernel"], np.float32))
-    if record["rain"]["present"]:
-        p = record["rain"]["params"]
-        rain_params = rain.RainParams(
-            p["density"], p["slant_deg"], p["length_px"], p["width_px"], p["opacity"], tuple(p["color"]), int(p["seed"])
-        )
-    if record["noise"]["present"]:
-        p = record["noise"]["params"]
-        noise_params = noise.NoiseParams(k=p["k"], b=p["b"], seed=int(p["seed"]))
-    return Plan(fog=fog_params, shake=shake_params, rain=rain_params, noise=noise_params)
+    present = {name: record[name]["params"] for name in ORDER if record[name]["present"]}
+    return Plan(
+        fog=_params_from(fog.FogParams, present["fog"]) if "fog" in present else None,
+        shake=shake.ShakeParams(np.asarray(present["shake"]["kernel"], np.float32)) if "shake" in present else None,
+        rain=_params_from(rain.RainParams, present["rain"]) if "rain" in present else None,
+        noise=_params_from(noise.NoiseParams, present["noise"]) if "noise" in present else None,
+    )
+
+
+def _params_from(cls: type, params: Mapping[str, Any]) -> Any:
+    """A degradation's parameters dataclass from its record entry (JSON lists back to tuples)."""
+    values = {f.name: params[f.name] for f in fields(cls)}
+    return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in values.items()})
 
 
 def replay(clean: np.ndarray, record: Mapping[str, Any], depth: DepthInput = None) -> Sample:
@@ -213,8 +197,10 @@ def _params(the_plan: Plan) -> tuple:
     return (the_plan.fog, the_plan.shake, the_plan.rain, the_plan.noise)
 
 
-def _present(severity: float, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"present": True, "severity": severity, "params": params, **extra}
+def _present(name: str, values: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+    """A present degradation's record: its severity from the schema's inputs, its params in schema order."""
+    score = SEVERITY[name](*(values[key] for key in BY_NAME[name].severity_inputs))
+    return {"present": True, "severity": score, "params": record_params(name, values), **extra}
 
 
 def _absent(**extra: Any) -> dict[str, Any]:

@@ -7,12 +7,13 @@ depth ``d`` in [0, 1] (0 near, 1 far). Severity from the mean transmission:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import cv2
 import numpy as np
 
-from degradations._ranges import check_range, uniform
+from degradations.ranges import check_range, uniform
 
 T_MIN = 0.05
 
@@ -52,6 +53,11 @@ def apply(image: np.ndarray, params: FogParams, transmission_map: np.ndarray) ->
     out = cv2.subtract(image, light)
     cv2.multiply(out, t3, dst=out)
     return cv2.add(out, light, dst=out)
+
+
+def record_values(params: FogParams, transmission_map: np.ndarray) -> dict[str, Any]:
+    """What a sample's record keeps of its fog: the parameters and the mean transmission they gave."""
+    return {**asdict(params), "t_mean": float(transmission_map.mean(dtype=np.float64))}
 
 
 def severity(t_mean: float) -> float:

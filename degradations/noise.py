@@ -7,11 +7,12 @@ image and ``s = σ̄ / 0.05 · 99 + 1`` (clipped to [1, 100]).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
-from degradations._ranges import check_range, uniform
+from degradations.ranges import check_range, uniform
 
 SIGMA_AT_FULL_SCORE = 0.05
 
@@ -53,6 +54,11 @@ def apply(image: np.ndarray, params: NoiseParams, sigma: np.ndarray | None = Non
     noise *= sigma
     noise += image
     return np.clip(noise, np.float32(0.0), np.float32(1.0), out=noise)
+
+
+def record_values(params: NoiseParams, sigma: np.ndarray) -> dict[str, Any]:
+    """What a sample's record keeps of its noise: the parameters and the mean σ they gave."""
+    return {**asdict(params), "sigma_mean": float(sigma.mean(dtype=np.float64))}
 
 
 def severity(sigma_mean: float) -> float:

@@ -12,12 +12,13 @@ exceeds `VISIBLE_ALPHA`: ``s = coverage · 99 + 1``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import cv2
 import numpy as np
 
-from degradations._ranges import check_range, uniform
+from degradations.ranges import check_range, uniform
 
 VISIBLE_ALPHA = 0.1
 
@@ -117,6 +118,11 @@ def apply(image: np.ndarray, params: RainParams, alpha_map: np.ndarray | None = 
 def coverage(alpha_map: np.ndarray) -> float:
     """Share of pixels where the rain is visible (alpha above `VISIBLE_ALPHA`)."""
     return float(np.count_nonzero(alpha_map > VISIBLE_ALPHA)) / alpha_map.size
+
+
+def record_values(params: RainParams, alpha_map: np.ndarray) -> dict[str, Any]:
+    """What a sample's record keeps of its rain: the parameters and the share of pixels covered."""
+    return {**asdict(params), "coverage": coverage(alpha_map)}
 
 
 def severity(coverage_share: float) -> float:

@@ -14,12 +14,13 @@ the image is viewed (rows grow downwards, so a kernel along the rising diagonal 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import cv2
 import numpy as np
 
-from degradations._ranges import check_range, uniform
+from degradations.ranges import check_range, uniform
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,11 @@ def trim(kernel: np.ndarray) -> np.ndarray:
     half_rows = int(max(centre_row - rows[0], rows[-1] - centre_row))
     half_cols = int(max(centre_col - cols[0], cols[-1] - centre_col))
     return kernel[centre_row - half_rows : centre_row + half_rows + 1, centre_col - half_cols : centre_col + half_cols + 1]
+
+
+def record_values(params: ShakeParams) -> dict[str, Any]:
+    """What a sample's record keeps of its shake: the kernel's statistics and the kernel itself."""
+    return {**asdict(kernel_stats(params.kernel)), "kernel": params.kernel.tolist()}
 
 
 def severity(r_rms: float, kernel_size: int) -> float:

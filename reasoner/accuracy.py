@@ -10,10 +10,33 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from rnr.diagnosis import DEGRADATIONS, PARAM_DECIMALS, Diagnosis
+from rnr.diagnosis import DEGRADATIONS, Diagnosis
+from rnr.schema import BY_NAME
 
-# Angles are axial (a kernel at 179° is 1° from one at 0°); the rest are plain differences.
-_AXIAL = {("shake", "direction_deg")}
+
+def precision_recall(said: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
+    """Precision and recall of boolean calls; with nothing called (nothing present) and nothing
+    present (nothing called), the empty side scores 1: nothing was wrong, nothing was missed.
+
+    >>> precision_recall(np.array([True, False]), np.array([True, True])), precision_recall(np.zeros(2, bool), np.zeros(2, bool))
+    ((1.0, 0.5), (1.0, 1.0))
+    """
+    said, truth = np.asarray(said, bool), np.asarray(truth, bool)
+    hits = int((said & truth).sum())
+    precision = hits / said.sum() if said.sum() else (1.0 if not truth.any() else 0.0)
+    recall = hits / truth.sum() if truth.sum() else (1.0 if not said.any() else 0.0)
+    return float(precision), float(recall)
+
+
+def f_score(said: np.ndarray, truth: np.ndarray, beta: float = 1.0) -> float:
+    """F-beta of boolean calls (F1 by default): the one F the project reports and calibrates on.
+
+    >>> f_score(np.array([True, True, False]), np.array([True, False, True]))
+    0.5
+    """
+    precision, recall = precision_recall(said, truth)
+    denominator = beta**2 * precision + recall
+    return (1 + beta**2) * precision * recall / denominator if denominator else 0.0
 
 
 def presence_scores(predicted: Sequence[Diagnosis], truth: Sequence[Diagnosis]) -> dict[str, dict[str, float]]:
@@ -25,13 +48,11 @@ def presence_scores(predicted: Sequence[Diagnosis], truth: Sequence[Diagnosis]) 
     """
     scores = {}
     for name in DEGRADATIONS:
-        p = np.array([getattr(d, name).present for d in predicted])
-        t = np.array([getattr(d, name).present for d in truth])
-        true_pos = int((p & t).sum())
-        precision = true_pos / p.sum() if p.sum() else (1.0 if not t.any() else 0.0)
-        recall = true_pos / t.sum() if t.sum() else (1.0 if not p.any() else 0.0)
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        scores[name] = {"precision": float(precision), "recall": float(recall), "f1": float(f1), "support": int(t.sum())}
+        said = np.array([getattr(d, name).present for d in predicted], bool)
+        true = np.array([getattr(d, name).present for d in truth], bool)
+        precision, recall = precision_recall(said, true)
+        f1 = f_score(said, true)
+        scores[name] = {"precision": precision, "recall": recall, "f1": float(f1), "support": int(true.sum())}
     return scores
 
 
@@ -48,21 +69,21 @@ def parameter_errors(predicted: Sequence[Diagnosis], truth: Sequence[Diagnosis])
     out: dict[str, dict[str, Any]] = {}
     for name in DEGRADATIONS:
         out[name] = {}
-        for key in PARAM_DECIMALS[name]:
-            errors = []
+        for param in BY_NAME[name].params:
+            key, errors = param.name, []
             for pred, true in zip(predicted, truth):
                 p, t = getattr(pred, name), getattr(true, name)
                 if p.present and t.present and key in p.params and key in t.params:
-                    errors.append(_error(name, key, p.params[key], t.params[key]))
+                    errors.append(_error(p.params[key], t.params[key], param.axial))
             out[name][key] = {"mae": float(np.mean(errors)) if errors else None, "count": len(errors)}
     return out
 
 
-def _error(name: str, key: str, predicted: Any, true: Any) -> float:
+def _error(predicted: Any, true: Any, axial: bool) -> float:
     if isinstance(true, tuple):
         return float(np.mean(np.abs(np.subtract(predicted, true))))
     difference = abs(float(predicted) - float(true))
-    if (name, key) in _AXIAL:
+    if axial:  # a kernel at 179° is 1° from one at 0°
         difference = min(difference % 180.0, 180.0 - difference % 180.0)
     return difference
 

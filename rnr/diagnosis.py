@@ -18,43 +18,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-DEGRADATIONS = ("fog", "shake", "rain", "noise")
+from rnr.schema import BY_NAME, DEGRADATIONS, SCHEMA
+
 MAX_SCENE_WORDS = 30
-
-# Decimals each parameter keeps; the render prints exactly this many, so parse(render) is exact.
-PARAM_DECIMALS: dict[str, dict[str, int]] = {
-    "fog": {"atmospheric_light": 3, "beta": 3, "t_mean": 3},
-    "shake": {"direction_deg": 1, "length_px": 2, "energy": 4, "kernel_size": 0},
-    "rain": {"density": 5, "slant_deg": 1, "length_px": 1, "width_px": 2, "opacity": 3},
-    "noise": {"k": 4, "b": 2, "sigma_mean": 4},
-}
 SEVERITY_DECIMALS = 1
-
-_PRESENCE_LABELS = {
-    "fog": "Fog degradation",
-    "shake": "Motion blur",
-    "rain": "Rain streaks",
-    "noise": "Gaussian noise",
-}
-_PARAM_LINE_LABELS = {"fog": "Fog", "shake": "Motion blur", "rain": "Rain streaks", "noise": "Gaussian noise"}
-# (text label, unit) per parameter, in render order.
-_PARAM_TEXT = {
-    "fog": {"atmospheric_light": ("atmospheric light", ""), "beta": ("beta", ""), "t_mean": ("mean transmission", "")},
-    "shake": {
-        "direction_deg": ("direction", " deg"),
-        "length_px": ("length", " px"),
-        "energy": ("energy", ""),
-        "kernel_size": ("kernel size", " px"),
-    },
-    "rain": {
-        "density": ("density", ""),
-        "slant_deg": ("slant", " deg"),
-        "length_px": ("length", " px"),
-        "width_px": ("width", " px"),
-        "opacity": ("opacity", ""),
-    },
-    "noise": {"k": ("k", ""), "b": ("b", ""), "sigma_mean": ("mean sigma", "")},
-}
 
 
 class DiagnosisError(ValueError):
@@ -134,7 +101,7 @@ class Diagnosis:
         for name in DEGRADATIONS:
             finding = getattr(self, name)
             verdict = "Yes" if finding.present else "No"
-            lines.append(f"{_PRESENCE_LABELS[name]}: {verdict} ({_fmt(finding.severity, SEVERITY_DECIMALS)}/100)")
+            lines.append(f"{BY_NAME[name].presence_label}: {verdict} ({_fmt(finding.severity, SEVERITY_DECIMALS)}/100)")
         param_lines = [_render_params(name, getattr(self, name).params) for name in DEGRADATIONS]
         param_lines = [line for line in param_lines if line]
         if param_lines:
@@ -196,7 +163,7 @@ class Diagnosis:
         for name in DEGRADATIONS:
             entry = record[name]
             if entry["present"]:
-                params = {k: entry["params"][k] for k in PARAM_DECIMALS[name]}
+                params = {k: entry["params"][k] for k in BY_NAME[name].param_names}
                 kwargs[name] = Finding(True, entry["severity"], params)
         return cls(**kwargs)
 
@@ -222,14 +189,14 @@ def _finite(name: str, key: str, value: Any) -> float:
 
 
 def _canonical_param(name: str, key: str, value: Any) -> Any:
-    decimals = PARAM_DECIMALS[name][key]
-    if key == "atmospheric_light":
-        if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 3:
-            raise DiagnosisError(f"{name}.atmospheric_light must be 3 numbers [r, g, b], got {value!r}")
-        return tuple(round(_finite(name, key, v), decimals) for v in value)
-    if decimals == 0:
+    param = BY_NAME[name].parameter(key)
+    if param.size > 1:
+        if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != param.size:
+            raise DiagnosisError(f"{name}.{key} must be {param.size} numbers [r, g, b], got {value!r}")
+        return tuple(round(_finite(name, key, v), param.decimals) for v in value)
+    if param.decimals == 0:
         return int(round(_finite(name, key, value)))
-    return round(_finite(name, key, value), decimals)
+    return round(_finite(name, key, value), param.decimals)
 
 
 def _canonical_finding(name: str, finding: Finding) -> Finding:
@@ -237,53 +204,48 @@ def _canonical_finding(name: str, finding: Finding) -> Finding:
         raise DiagnosisError(f"{name} must be a Finding, got {type(finding).__name__}")
     severity = round(_finite(name, "severity", finding.severity), SEVERITY_DECIMALS)
     params = dict(finding.params)
-    unknown = set(params) - set(PARAM_DECIMALS[name])
+    known = BY_NAME[name].param_names
+    unknown = set(params) - set(known)
     if unknown:
-        raise DiagnosisError(f"{name}: unknown parameters {sorted(unknown)}; known: {list(PARAM_DECIMALS[name])}")
+        raise DiagnosisError(f"{name}: unknown parameters {sorted(unknown)}; known: {list(known)}")
     if not finding.present:
         if severity != 0 or params:
             raise DiagnosisError(f"{name} is absent, so its severity must be 0 and it has no params (got {severity}, {params})")
         return Finding(False, 0.0, {})
     if not 1 <= severity <= 100:
         raise DiagnosisError(f"{name} is present, so its severity must be in [1, 100], got {severity}")
-    ordered = {key: _canonical_param(name, key, params[key]) for key in PARAM_DECIMALS[name] if key in params}
+    ordered = {key: _canonical_param(name, key, params[key]) for key in known if key in params}
     return Finding(True, severity, ordered)
 
 
 def _render_params(name: str, params: Mapping[str, Any]) -> str:
     text = render_params(name, params)
-    return f"- {_PARAM_LINE_LABELS[name]}: {text}" if text else ""
+    return f"- {BY_NAME[name].params_label}: {text}" if text else ""
 
 
 def render_params(name: str, params: Mapping[str, Any]) -> str:
     """One degradation's parameters as text: 'atmospheric light [0.910, 0.880, 0.950], beta 1.720'."""
     parts = []
-    for key, (label, unit) in _PARAM_TEXT[name].items():
-        if key not in params:
+    for param in BY_NAME[name].params:
+        if param.name not in params:
             continue
-        decimals = PARAM_DECIMALS[name][key]
-        value = params[key]
+        value = params[param.name]
         if isinstance(value, tuple):
-            text = "[" + ", ".join(_fmt(v, decimals) for v in value) + "]"
+            text = "[" + ", ".join(_fmt(v, param.decimals) for v in value) + "]"
         else:
-            text = _fmt(value, decimals)
-        parts.append(f"{label} {text}{unit}")
+            text = _fmt(value, param.decimals)
+        unit = f" {param.unit}" if param.unit else ""
+        parts.append(f"{param.label} {text}{unit}")
     return ", ".join(parts)
 
 
 # --- parsing -----------------------------------------------------------------------
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_LABEL_PATTERNS = {
-    "fog": r"fog(?:\s+degradation)?|haze",
-    "shake": r"motion\s+blur|camera\s+shake|shake|blur",
-    "rain": r"rain(?:\s+streaks?)?",
-    "noise": r"(?:gaussian\s+|sensor\s+|read-?out\s+)?noise",
-}
 _BULLET = r"^\s*(?:[-*•]|\d+[.)])?\s*"
 _BOLD = r"(?:\*\*|__)"  # Markdown bold around a label: "**Fog degradation**: Yes"
 _LINE_START = {
     name: re.compile(_BULLET + _BOLD + r"?\s*(?:" + pattern + r")\b[^:\n]{0,40}:\s*(?P<rest>.*)$", re.I)
-    for name, pattern in _LABEL_PATTERNS.items()
+    for name, pattern in ((spec.name, spec.pattern) for spec in SCHEMA)
 }
 _VERDICT = re.compile(r"^(?P<verdict>yes|no|present|absent|true|false|none|detected|not\s+detected)\b(?P<rest>.*)$", re.I)
 _SEVERITY = re.compile(r"(" + _NUM + r")\s*(?:/\s*100|%)?")
@@ -294,27 +256,6 @@ _SCENE = re.compile(
     re.I,
 )
 _PARAMS_HEADER = re.compile(_BULLET + r"(?:detailed\s+)?(?:degradation\s+)?parameters\b[^:\n]*:?\s*(?P<rest>.*)$", re.I)
-_PARAM_ALIASES = {
-    "fog": {
-        "atmospheric_light": r"atmospheric[\s_]+light|airlight|air\s+light",
-        "beta": r"beta|β|scattering(?:\s+coefficient)?",
-        "t_mean": r"mean\s+transmission|t_mean|transmission(?:\s+mean)?",
-    },
-    "shake": {
-        "direction_deg": r"direction(?:_deg)?|angle",
-        "length_px": r"(?:effective\s+)?length(?:_px)?",
-        "energy": r"energy",
-        "kernel_size": r"kernel[\s_]+size|size",
-    },
-    "rain": {
-        "density": r"density",
-        "slant_deg": r"slant(?:_deg)?|angle",
-        "length_px": r"length(?:_px)?",
-        "width_px": r"width(?:_px)?",
-        "opacity": r"opacity|alpha",
-    },
-    "noise": {"k": r"k", "b": r"b", "sigma_mean": r"mean\s+sigma|sigma_mean|σ̄|sigma"},
-}
 _VECTOR = r"[\[(]\s*(" + _NUM + r")\s*,\s*(" + _NUM + r")\s*,\s*(" + _NUM + r")\s*[\])]"
 
 
@@ -344,9 +285,10 @@ def _rpartition_ci(text: str, separator: str) -> tuple[str, str, str]:
 
 def _read_params(name: str, rest: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
-    for key, alias in _PARAM_ALIASES[name].items():
-        head = r"(?<![A-Za-z_])(?:" + alias + r")(?![A-Za-z_])\s*(?:[:=]|is)?\s*"
-        if key == "atmospheric_light":
+    for param in BY_NAME[name].params:
+        key = param.name
+        head = r"(?<![A-Za-z_])(?:" + param.aliases + r")(?![A-Za-z_])\s*(?:[:=]|is)?\s*"
+        if param.size == 3:
             match = re.search(head + _VECTOR, rest, re.I)
             if match and all(math.isfinite(float(match.group(i))) for i in (1, 2, 3)):
                 found[key] = tuple(float(match.group(i)) for i in (1, 2, 3))
@@ -416,7 +358,7 @@ def _read_verdict(match: re.Match) -> tuple[bool, float | None]:
 
 
 def _finding_from_parts(name: str, verdict, raw_params: dict[str, Any], problems: list[str]) -> Finding:
-    label = _PRESENCE_LABELS[name]
+    label = BY_NAME[name].presence_label
     if verdict is None:
         problems.append(f"{name}: no presence line (e.g. '{label}: Yes (55.9/100)'); assumed absent")
         return Finding()
@@ -436,7 +378,7 @@ def _finding_from_parts(name: str, verdict, raw_params: dict[str, Any], problems
     elif not 1 <= severity <= 100:
         problems.append(f"{name}: severity {severity} outside [1, 100]; clipped")
         severity = min(max(severity, 1.0), 100.0)
-    missing = [key for key in PARAM_DECIMALS[name] if key not in raw_params]
+    missing = [key for key in BY_NAME[name].param_names if key not in raw_params]
     if missing:
         problems.append(f"{name}: missing parameter(s) {', '.join(missing)}")
     return Finding(True, severity, raw_params)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rnr import Diagnosis, DiagnosisError, Finding
-from rnr.diagnosis import PARAM_DECIMALS
+from rnr.schema import BY_NAME
 
 EXAMPLE = Diagnosis(
     fog=Finding(True, 55.93, {"atmospheric_light": [0.91, 0.88, 0.95], "beta": 1.72, "t_mean": 0.41}),
@@ -119,7 +119,7 @@ def _finding(name):
             return st.integers(1, 255)
         return st.floats(-1000, 1000, allow_nan=False)
 
-    params = st.fixed_dictionaries({}, optional={key: param(key) for key in PARAM_DECIMALS[name]})
+    params = st.fixed_dictionaries({}, optional={key: param(key) for key in BY_NAME[name].param_names})
     present = st.builds(Finding, st.just(True), st.floats(1, 100), params)
     return st.one_of(st.just(Finding()), present)
 
