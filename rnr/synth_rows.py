@@ -8,12 +8,13 @@ from typing import Any
 from degradations.compose import ORDER, Sample
 from rnr.diagnosis import Diagnosis
 from rnr.imageio import encode_png
+from rnr.schema import DEGRADATIONS, column_types, column_values
 
 
 def hf_features():
     from datasets import Features, Image, List, Value
 
-    f64, text, flag = Value("float64"), Value("string"), Value("bool")
+    text, flag = Value("string"), Value("bool")
     message = {"role": text, "content": text}
     return Features(
         {
@@ -26,33 +27,11 @@ def hf_features():
             "degraded": Image(),
             **{f"after_{name}": Image() for name in ORDER},
             "is_clean": flag,
-            "fog_present": flag,
-            "fog_severity": f64,
-            "fog_atmospheric_light": List(f64),
-            "fog_beta": f64,
-            "fog_t_mean": f64,
+            **_degradation_features("fog"),
             "depth_source": text,
-            "shake_present": flag,
-            "shake_severity": f64,
-            "shake_direction_deg": f64,
-            "shake_length_px": f64,
-            "shake_energy": f64,
-            "shake_kernel_size": Value("int32"),
-            "shake_kernel": List(List(Value("float32"))),
-            "rain_present": flag,
-            "rain_severity": f64,
-            "rain_density": f64,
-            "rain_slant_deg": f64,
-            "rain_length_px": f64,
-            "rain_width_px": f64,
-            "rain_opacity": f64,
-            "rain_color": List(f64),
-            "rain_coverage": f64,
-            "noise_present": flag,
-            "noise_severity": f64,
-            "noise_k": f64,
-            "noise_b": f64,
-            "noise_sigma_mean": f64,
+            **_degradation_features("shake"),
+            **_degradation_features("rain"),
+            **_degradation_features("noise"),
             "scene": text,
             "diagnosis": text,
             "record": text,
@@ -63,23 +42,21 @@ def hf_features():
     )
 
 
-_RECORD_COLUMNS = {
-    "fog": ("atmospheric_light", "beta", "t_mean"),
-    "shake": ("direction_deg", "length_px", "energy", "kernel_size", "kernel"),
-    "rain": ("density", "slant_deg", "length_px", "width_px", "opacity", "color", "coverage"),
-    "noise": ("k", "b", "sigma_mean"),
-}
+def _degradation_features(name: str) -> dict:
+    """The schema's columns of one degradation as datasets features ("float64[]": a list of float64)."""
+    from datasets import List, Value
+
+    def feature(dtype: str):
+        return List(feature(dtype[:-2])) if dtype.endswith("[]") else Value(dtype)
+
+    return {column: feature(dtype) for column, dtype in column_types(name).items()}
 
 
 def record_columns(record: dict[str, Any]) -> dict[str, Any]:
     """The record flattened to typed columns (None where a degradation is absent)."""
     columns: dict[str, Any] = {"is_clean": record["clean"], "depth_source": record["fog"].get("depth_source")}
-    for name, keys in _RECORD_COLUMNS.items():
-        entry = record[name]
-        columns[f"{name}_present"] = entry["present"]
-        columns[f"{name}_severity"] = entry["severity"]
-        for key in keys:
-            columns[f"{name}_{key}"] = entry["params"].get(key)
+    for name in DEGRADATIONS:
+        columns.update(column_values(name, record[name]))
     return columns
 
 
