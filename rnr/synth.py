@@ -130,9 +130,9 @@ def plan_job(options: SynthOptions, say: Callable[[str], None]) -> tuple[Job, li
     if options.depth_dir is not None and not Path(options.depth_dir).is_dir():
         raise SynthError(f"--depth {options.depth_dir}: not a folder")
     if options.captioner is not None:
-        from reasoner.qwen import _check_is_qwen3_vl
+        from reasoner.qwen import check_is_qwen3_vl
 
-        _check_is_qwen3_vl(options.captioner)  # before anything is written
+        check_is_qwen3_vl(options.captioner)  # before anything is written
     if options.depth_model is not None:
         try:
             depth_model(options.depth_model)  # fail now, not inside a worker
