@@ -63,7 +63,8 @@ def dark_channel(image) -> "torch.Tensor":  # noqa: F821
 
     darkest = image.amin(dim=1, keepdim=True)
     padded = F.pad(-darkest, (DARK_PATCH,) * 4, mode="replicate")
-    return -F.max_pool2d(padded, 2 * DARK_PATCH + 1, stride=1)
+    side = 2 * DARK_PATCH + 1  # separable: a square window's minimum is the minimum of its rows' minima
+    return -F.max_pool2d(F.max_pool2d(padded, (1, side), stride=1), (side, 1), stride=1)
 
 
 def haze_airlight(image) -> "torch.Tensor":  # noqa: F821
@@ -78,7 +79,11 @@ def haze_airlight(image) -> "torch.Tensor":  # noqa: F821
 def box_mean(x, radius: int):
     import torch.nn.functional as F
 
-    return F.avg_pool2d(F.pad(x, (radius,) * 4, mode="replicate"), 2 * radius + 1, stride=1)
+    # Separable (a row mean, then a column mean): 2k reads a pixel instead of k^2, 20x fewer at
+    # the guided filter's radius; a 41 x 41 pool made the fog prior 60% of a training step.
+    side = 2 * radius + 1
+    padded = F.pad(x, (radius,) * 4, mode="replicate")
+    return F.avg_pool2d(F.avg_pool2d(padded, (1, side), stride=1), (side, 1), stride=1)
 
 
 def guided_filter(guide, source, radius: int = GUIDE_RADIUS, eps: float = GUIDE_EPS):
