@@ -321,7 +321,7 @@ def candidate_psnrs(candidates, clean) -> list[float]:
     target = as_float_image(clean)
     if target.shape[:2] != (height, width):  # the Qwen restorer works at a multiple of 16
         target = cv2.resize(target, (width, height), interpolation=cv2.INTER_AREA)
-    return [min(psnr(np.asarray(candidate, np.float32), target), 100.0) for candidate in candidates]  # identical: inf
+    return [psnr(np.asarray(candidate, np.float32), target) for candidate in candidates]  # identical: PSNR_CAP
 
 
 def _paper_reward(config: GRPOConfig) -> RewardFunction:

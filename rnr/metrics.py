@@ -8,6 +8,10 @@ need no weights and always run.
 
 `psnr` and `ssim` below are the numpy helpers the training loops and benchmarks use on
 float (H, W, 3) images in [0, 1]; `rnr-eval` goes through pyiqa.
+
+One PSNR convention everywhere: pyiqa's, ``10·log10(1 / (MSE + 1e-8))`` on [0, 1] RGB, so
+identical images score `PSNR_CAP` = 80 dB rather than infinity (a mean over a set stays
+finite, and a GRPO reward stays a number). `psnr` below computes exactly that.
 """
 
 from __future__ import annotations
@@ -29,15 +33,19 @@ LABELS = {
 }
 
 
+PSNR_EPS = 1e-8  # pyiqa's: added to the MSE, it caps PSNR at 80 dB
+PSNR_CAP = 80.0
+
+
 def psnr(image: np.ndarray, reference: np.ndarray) -> float:
-    """Peak signal-to-noise ratio in dB (inf for identical images).
+    """Peak signal-to-noise ratio in dB, as pyiqa computes it (identical images: `PSNR_CAP`).
 
     >>> a = np.zeros((4, 4, 3), np.float32); b = a + 0.1
-    >>> round(psnr(b, a), 2)
-    20.0
+    >>> round(psnr(b, a), 2), psnr(a, a)
+    (20.0, 80.0)
     """
     mse = float(np.mean((np.asarray(image, np.float64) - np.asarray(reference, np.float64)) ** 2))
-    return float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))
+    return float(10 * np.log10(1.0 / (mse + PSNR_EPS)))
 
 
 def ssim(image: np.ndarray, reference: np.ndarray) -> float:

@@ -23,3 +23,13 @@ def test_ci_runs_the_readme_test_command_in_its_own_venv():
     # CI builds $VENV (.ci/venv) from scratch and never deletes the user's .venv
     assert tests.replace(".venv", "$VENV") in ci
     assert "VENV=.ci/venv" in ci and not any("rm -rf .venv" in line for line in ci)
+
+
+def test_the_design_page_names_modules_that_exist():
+    """docs/DESIGN.md is the architecture as it is: every module it names is in the tree."""
+    page = (REPO / "docs" / "DESIGN.md").read_text()
+    named = set(re.findall(r"`([a-z_]+/[a-z_*/]*\.py)`", page))
+    assert len(named) >= 15
+    missing = [path for path in sorted(named) if not list(REPO.glob(path))]
+    assert not missing, f"docs/DESIGN.md names modules that are gone: {missing}"
+    assert "docs/DESIGN.md" in (REPO / "README.md").read_text()  # the README points newcomers at it

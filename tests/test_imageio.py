@@ -71,9 +71,16 @@ def test_exif_orientation_is_applied(tmp_path, orientation, fmt):
         assert image.shape[:2] == (6, 4)
 
 
-def test_palette_image_with_transparency(tmp_path):
-    Image.fromarray(_gradient()).convert("P").save(tmp_path / "p.png", transparency=0)
-    assert read_image(tmp_path / "p.png").shape == (6, 10, 3)
+def test_palette_image_with_transparency_is_composited_over_white(tmp_path):
+    indices = np.zeros((6, 10), np.uint8)
+    indices[:, 5:] = 1  # left half: index 0, transparent black; right half: opaque red
+    image = Image.fromarray(indices, mode="P")
+    image.putpalette([0, 0, 0, 255, 0, 0] + [0, 0, 0] * 254)
+    image.save(tmp_path / "p.png", transparency=0)
+    pixels = read_image(tmp_path / "p.png")
+    assert pixels.shape == (6, 10, 3)
+    np.testing.assert_array_equal(pixels[:, :5], 1.0)  # transparent shows as white, not as its black colour
+    np.testing.assert_array_equal(pixels[:, 5:], np.broadcast_to([1.0, 0.0, 0.0], (6, 5, 3)))
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG"])

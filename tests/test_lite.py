@@ -102,12 +102,13 @@ def test_any_reasoner_drives_any_restorer(tmp_path, tiny_qwen3_vl, tiny_qwen_edi
 @pytest.fixture(scope="module")
 def quality_subset(tmp_path_factory):
     """24 samples of the held-out test photos (skimage), the benchmark's recipe and seed."""
-    import sys
+    from pathlib import Path
 
     from datasets import load_from_disk
 
-    sys.path.insert(0, "benchmarks")
-    from test_photos import main as write_test_photos
+    with pytest.MonkeyPatch.context() as patch:  # the benchmarks folder on sys.path for this import only
+        patch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+        from test_photos import main as write_test_photos
 
     from rnr.cli.synth import main as synth_main
 
@@ -153,16 +154,36 @@ def test_shipped_weights_keep_their_quality_on_a_fixed_subset(quality_subset):
     assert not any(d.shake.present for d in reasoner.diagnose(soft))
 
 
+def _presence_probabilities(weights, data) -> tuple[np.ndarray, np.ndarray]:
+    """The reasoner's presence probabilities on a set, and the set's truth, computed here from the public API."""
+    import torch
+
+    from reasoner.lite import split_outputs
+    from rnr.diagnosis import DEGRADATIONS
+    from rnr.pairs import load_pairs
+
+    pairs = load_pairs(str(data))
+    logits = split_outputs(LiteReasoner.load(weights).predict(list(pairs.degraded)))[0]
+    present = np.array([[r[name]["present"] for name in DEGRADATIONS] for r in pairs.records], bool)
+    return torch.sigmoid(logits).numpy(), present
+
+
 def test_calibrated_thresholds_travel_in_the_weights_file(tmp_path, tiny_synth_set):
     import shutil
 
+    from reasoner.accuracy import f_score
     from reasoner.lite import WEIGHTS
-    from reasoner.lite_train import calibrate_file
+    from reasoner.lite_train import THRESHOLD_GRID, calibrate_file
 
     weights = tmp_path / "r.safetensors"
     shutil.copy(WEIGHTS, weights)
     thresholds = calibrate_file(weights, str(tiny_synth_set))
-    assert len(thresholds) == 4 and all(0.1 <= t <= 0.95 for t in thresholds)
+    # each cut-off is the highest of the grid that reaches the best F1 on the set (reasoner.accuracy's F1)
+    probabilities, present = _presence_probabilities(weights, tiny_synth_set)
+    for column, cut in enumerate(thresholds):
+        scores = {grid: f_score(probabilities[:, column] >= grid, present[:, column]) for grid in THRESHOLD_GRID}
+        assert scores[cut] == max(scores.values()), (column, cut, scores)
+        assert cut == max(grid for grid, f in scores.items() if f == scores[cut]), (column, cut, scores)
     reloaded = LiteReasoner.load(weights)
     assert reloaded.thresholds == thresholds
     np.testing.assert_array_equal(reloaded.model.stages[0][0].weight.detach(), LiteReasoner.load().model.stages[0][0].weight.detach())
