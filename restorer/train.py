@@ -222,25 +222,20 @@ def add_lora(transformer, config: RestorerTrainConfig):
 
 
 def train(config: RestorerTrainConfig) -> Path:
-    """Cache, train (or resume), save the LoRA (diffusers format) and the resolved config."""
+    """Cache, train (or resume), save the LoRA (diffusers format) and the resolved config.
+
+    The pipeline is loaded on the CPU; only the text encoder and VAE go to the device, for the cache, and
+    are freed before the transformer is prepared (moved, or sharded by FSDP: configs/accelerate/)."""
     import torch
     from accelerate import Accelerator
-    from diffusers import QwenImageEditPipeline
-    from diffusers.training_utils import compute_density_for_timestep_sampling
-    from peft.utils import get_peft_model_state_dict
-
-    from restorer.qwen import QwenEditRestorer, RestorerLoadError
 
     config.check_ready()
     accelerator = Accelerator(gradient_accumulation_steps=config.gradient_accumulation, mixed_precision=config.mixed_precision)
-    try:
-        restorer = QwenEditRestorer.from_pretrained(config.model, device=str(accelerator.device))
-    except RestorerLoadError as error:
-        raise ConfigError(str(error)) from None  # refused before anything was written
+    pipeline = _load_pipeline(config, str(accelerator.device))  # refused before anything is written
     output = Path(config.output)
     output.mkdir(parents=True, exist_ok=True)
-    (output / "rnr-train.yaml").write_text(yaml.safe_dump({"stage": "restorer", **to_dict(config)}, sort_keys=False))
-    pipeline = restorer.pipeline
+    if accelerator.is_main_process:
+        (output / "rnr-train.yaml").write_text(yaml.safe_dump({"stage": "restorer", **to_dict(config)}, sort_keys=False))
     cache = Path(config.cache_dir) if config.cache_dir else output / "cache"
     with accelerator.main_process_first():
         files = build_cache(config, pipeline, load_pairs(config), cache)
@@ -252,10 +247,35 @@ def train(config: RestorerTrainConfig) -> Path:
     optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate)
     transformer, optimizer = accelerator.prepare(transformer, optimizer)
     state = _resume(accelerator, output)
+    losses = _train_steps(config, accelerator, transformer, optimizer, files, state)
+    _save_lora(accelerator, config, transformer, output, state["step"], losses)
+    return output
+
+
+def _load_pipeline(config: RestorerTrainConfig, device: str):
+    """The pipeline in the device's dtype, on the CPU, its text encoder and VAE on the device (for the cache)."""
+    from restorer.qwen import QwenEditRestorer, RestorerLoadError
+    from rnr.devices import torch_dtype
+
+    dtype = str(torch_dtype("auto", device)).removeprefix("torch.")
+    try:
+        pipeline = QwenEditRestorer.from_pretrained(config.model, device="cpu", dtype=dtype).pipeline
+    except RestorerLoadError as error:
+        raise ConfigError(str(error)) from None
+    pipeline.text_encoder.to(device)
+    pipeline.vae.to(device)
+    return pipeline
+
+
+def _train_steps(config: RestorerTrainConfig, accelerator, transformer, optimizer, files: list[Path], state: dict[str, Any]) -> list[float]:
+    """Optimizer steps from `state["step"]` to `max_steps`; each process reads its own slice of the shuffled pairs."""
+    import torch
+    from diffusers.training_utils import compute_density_for_timestep_sampling
+
     generator = torch.Generator().manual_seed(config.seed + state["step"] + accelerator.process_index)
     order = torch.randperm(len(files), generator=torch.Generator().manual_seed(config.seed)).tolist()
     transformer.train()
-    losses = []
+    losses: list[float] = []
     while state["step"] < config.max_steps:
         start = (state["step"] * config.batch_size * accelerator.num_processes + accelerator.process_index * config.batch_size)
         picks = [order[(start + k) % len(order)] for k in range(config.batch_size)]
@@ -276,13 +296,21 @@ def train(config: RestorerTrainConfig) -> Path:
             if state["step"] % config.logging_steps == 0 and accelerator.is_main_process:
                 print(json.dumps({"step": state["step"], "loss": sum(losses[-config.logging_steps :]) / config.logging_steps}))
             if state["step"] % config.save_steps == 0:
-                _checkpoint(accelerator, output, state)
-    state["losses"] = losses
+                _checkpoint(accelerator, Path(config.output), state)
+    return losses
+
+
+def _save_lora(accelerator, config: RestorerTrainConfig, transformer, output: Path, steps: int, losses: list[float]) -> None:
+    """Rank 0 writes the LoRA (gathered from every process first, which FSDP needs) and the record."""
+    from diffusers import QwenImageEditPipeline
+    from peft.utils import get_peft_model_state_dict
+
+    state_dict = accelerator.get_state_dict(transformer)  # every process: FSDP gathers the shards here
     if accelerator.is_main_process:
-        layers = get_peft_model_state_dict(accelerator.unwrap_model(transformer))
+        layers = get_peft_model_state_dict(accelerator.unwrap_model(transformer), state_dict=state_dict)
         QwenImageEditPipeline.save_lora_weights(str(output), transformer_lora_layers=layers)
-        (output / "rnr-restorer.json").write_text(json.dumps({"base": config.model, "steps": state["step"], "losses": losses}))
-    return output
+        (output / "rnr-restorer.json").write_text(json.dumps({"base": config.model, "steps": steps, "losses": losses}))
+    accelerator.wait_for_everyone()
 
 
 def _resume(accelerator, output: Path) -> dict[str, Any]:

@@ -60,7 +60,8 @@ class GRPOConfig:
     learning_rate: float = 1e-5
     weight_decay: float = 0.0  # AdamW's default 0.01 would shrink the LoRA even in steps without signal
     num_generations: int = 4  # N, the group size
-    batch_size: int = 1  # inputs per step
+    batch_size: int = 1  # inputs per step and process, one rollout group each
+    gradient_accumulation: int = 1  # steps' worth of inputs whose gradients add up before one optimizer step
     temperature: float = 0.01  # τ of the fidelity softmax, in units of E (mean squared error in [0, 1] space)
     epsilon: float = 1e-4
     denoising_steps: int = 8  # of each rollout
@@ -102,6 +103,16 @@ class GRPOConfig:
             raise ValueError(f"grad_steps must be in [1, denoising_steps={self.denoising_steps}], got {self.grad_steps}")
         if len(self.reward_weights) != 4:
             raise ValueError("reward_weights needs 4 numbers: fog, shake, rain, noise")
+        if self.mixed_precision not in ("no", "bf16", "fp16"):
+            raise ValueError(f"mixed_precision must be no, bf16 or fp16, got {self.mixed_precision!r}")
+        for name in ("max_steps", "batch_size", "gradient_accumulation", "logging_steps", "save_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+    @property
+    def inputs_per_step(self) -> int:
+        """Rollout groups each process adds up before an optimizer step."""
+        return self.batch_size * self.gradient_accumulation
 
     def check_ready(self) -> None:
         for name, flag in (("restorer", "--restorer PATH"), ("reasoner", "--reasoner PATH"), ("data", "--data DIR")):
@@ -111,7 +122,11 @@ class GRPOConfig:
 
 # --- what the loop needs from a restorer ----------------------------------------------
 class Policy(Protocol):
-    """A restorer as the GRPO loop sees it; `QwenPolicy` adapts `QwenEditRestorer`."""
+    """A restorer as the GRPO loop sees it; `QwenPolicy` adapts `QwenEditRestorer`.
+
+    A policy may also name its `network`, the torch module holding its trainable parameters
+    (with its frozen base): the loop then prepares it whole, so FSDP shards the base too
+    (rl/rollout.py), and passes `save` the gathered trainable weights."""
 
     def rollout(self, image: Any, diagnosis: Any, clean: Any, seeds: Sequence[int]) -> tuple[Any, Any, Any]:
         """For one input: candidates as float images for the judge, the proxy's energies E_k with the
@@ -142,6 +157,7 @@ class QwenPolicy:
             module.requires_grad_(False)
         if config.gradient_checkpointing:
             transformer.enable_gradient_checkpointing()
+        self.network = transformer
         self.reference = [p.detach().clone() for p in self.trainable_parameters()]
 
     def trainable_parameters(self) -> list[Any]:
@@ -182,13 +198,14 @@ class QwenPolicy:
         energies = torch.stack(energies)
         return candidates, energies, energies.mean()
 
-    def save(self, output: Path) -> None:
+    def save(self, output: Path, state_dict: dict[str, Any] | None = None) -> None:
+        """The LoRA in the diffusers format; `state_dict`: the transformer's, gathered (FSDP), else its own."""
         from diffusers import QwenImageEditPipeline
         from peft.utils import get_peft_model_state_dict
 
         transformer = self.restorer.pipeline.transformer
         adapter = next(iter(transformer.peft_config))  # "default_0" when loaded by load_lora_weights
-        layers = get_peft_model_state_dict(transformer, adapter_name=adapter)
+        layers = get_peft_model_state_dict(transformer, state_dict=state_dict, adapter_name=adapter)
         QwenImageEditPipeline.save_lora_weights(str(output), transformer_lora_layers=layers)
 
 
@@ -220,75 +237,103 @@ def _load_dataset(config: GRPOConfig):
 
 
 def train(config: GRPOConfig, reward_function: RewardFunction | None = None, policy: Policy | None = None, judge=None) -> Path:
-    """Algorithm 1. `reward_function(candidates, input_severities, candidate_severities)` defaults to
-    the paper's severity reduction (with the config's weights and clipping)."""
-    import numpy as np
-    import torch
-    from accelerate import Accelerator
+    """Algorithm 1 on accelerate. `reward_function(candidates, input_severities, candidate_severities)` defaults
+    to the paper's severity reduction (with the config's weights and clipping).
 
-    from reasoner.qwen import QwenReasoner
-    from restorer.qwen import QwenEditRestorer
+    A step is `batch_size × gradient_accumulation` inputs per process, one rollout group each (one group's
+    graph in memory at a time); across processes DDP (or FSDP) averages the gradients, so N processes with
+    batch 1 take the step one process with batch N takes. Inputs and noise seeds are drawn per step from
+    `seed` and the step number for the whole world, so a resumed run continues where it stopped."""
+    from accelerate import Accelerator
 
     config.check_ready()
     dataset = _load_dataset(config)  # first: a set that cannot be trained on leaves no output folder behind
-    # Many GPUs: each process rolls out its own inputs; gradients are averaged before each step,
-    # so every replica applies the same update and stays identical.
-    accelerator = Accelerator(mixed_precision=config.mixed_precision)
-    device = str(accelerator.device)
+    accelerator = Accelerator(mixed_precision=config.mixed_precision, gradient_accumulation_steps=config.inputs_per_step)
     output = Path(config.output)
     output.mkdir(parents=True, exist_ok=True)
     if accelerator.is_main_process:
         (output / "rnr-train.yaml").write_text(yaml.safe_dump({"stage": "grpo", **to_dict(config)}, sort_keys=False))
-    if policy is None:
-        base, lora = resolve_restorer(config)
-        policy = QwenPolicy(QwenEditRestorer.from_pretrained(base, lora=lora, device=device), config)
-    judge = judge or QwenReasoner.from_pretrained(
+    policy = policy or _qwen_policy(config, str(accelerator.device))
+    judge = judge or _qwen_judge(config, str(accelerator.device))
+    rollout, optimizer = _prepare(accelerator, config, policy)
+    state = _resume(accelerator, output)
+    run = _Run(config, accelerator, rollout, optimizer, judge, reward_function or _paper_reward(config), dataset)
+    while state["step"] < config.max_steps:
+        entry = run.step(state["step"])
+        state["step"] += 1
+        state["log"].append({"step": state["step"], **entry})
+        if state["step"] % config.logging_steps == 0 and accelerator.is_main_process:
+            print(json.dumps(state["log"][-1]))
+        if state["step"] % config.save_steps == 0:
+            _checkpoint(accelerator, output, state)
+    _save(accelerator, config, rollout, output, state)
+    return output
+
+
+def _qwen_policy(config: GRPOConfig, device: str) -> "QwenPolicy":
+    from restorer.qwen import QwenEditRestorer
+
+    base, lora = resolve_restorer(config)
+    return QwenPolicy(QwenEditRestorer.from_pretrained(base, lora=lora, device=device), config)
+
+
+def _qwen_judge(config: GRPOConfig, device: str):
+    from reasoner.qwen import QwenReasoner
+
+    return QwenReasoner.from_pretrained(
         config.reasoner, device=device, max_new_tokens=config.judge_max_new_tokens,
         min_pixels=config.judge_min_pixels, max_pixels=config.judge_max_pixels,
     )
-    reward_function = reward_function or _paper_reward(config)
-    parameters = policy.trainable_parameters()
-    optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
-    state = _resume(output, parameters, optimizer)
-    rng = np.random.default_rng([config.seed, state["step"], accelerator.process_index])
-    input_cache: dict[int, tuple[Any, Any]] = {}  # index -> (diagnosis, severities) of I_d, frozen judge
-    log = state["log"]
-    while state["step"] < config.max_steps:
-        indices = rng.integers(0, len(dataset), config.batch_size)
-        optimizer.zero_grad()
-        losses, rewards_seen, energies_seen, flat = [], [], [], 0
-        for index in indices.tolist():
-            row = dataset[index]
-            if index not in input_cache:
-                diagnosis = judge.diagnose([row["degraded"]])[0]
-                input_cache[index] = (diagnosis, list(diagnosis.severities()))
-            diagnosis, before = input_cache[index]
-            seeds = rng.integers(0, 2**31 - 1, config.num_generations)
-            candidates, energies, error = policy.rollout(row["degraded"], diagnosis, row["clean"], seeds)
-            after = judge.severities(candidates).tolist()
-            rewards = torch.tensor(reward_function(candidates=candidates, input_severities=before, candidate_severities=after))
-            if config.psnr_reward > 0:
-                rewards = rewards + config.psnr_reward * torch.tensor(candidate_psnrs(candidates, row["clean"]))
-            flat += int(rewards.std() == 0)
-            loss = grpo_loss(energies, rewards, config.temperature, config.epsilon) / len(indices)
-            if config.fidelity_weight > 0:
-                loss = loss + config.fidelity_weight * error / len(indices)
-            if config.anchor_weight > 0:
-                drift = sum(((p - r) ** 2).sum() for p, r in zip(parameters, policy.reference))
-                loss = loss + config.anchor_weight * drift / len(indices)
-            loss.backward()
-            losses.append(loss.item())
+
+
+def _prepare(accelerator, config: GRPOConfig, policy: Policy):
+    """The rollout as a prepared module (DDP, FSDP, autocast) and its AdamW; the policy may name its `network`."""
+    import torch
+
+    from rl.rollout import RolloutModule
+
+    rollout = RolloutModule(policy, getattr(policy, "network", None))  # the lite policy names none: its weights alone
+    optimizer = torch.optim.AdamW(policy.trainable_parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    return accelerator.prepare(rollout, optimizer)
+
+
+class _Run:
+    """One optimizer step after another: the judge's diagnoses of the inputs are cached (it is frozen)."""
+
+    def __init__(self, config: GRPOConfig, accelerator, rollout, optimizer, judge, reward_function: RewardFunction, dataset) -> None:
+        self.config, self.accelerator, self.rollout, self.optimizer = config, accelerator, rollout, optimizer
+        self.judge, self.reward_function, self.dataset = judge, reward_function, dataset
+        self.policy = accelerator.unwrap_model(rollout).policy
+        self.input_cache: dict[int, tuple[Any, Any]] = {}  # index -> (diagnosis, severities) of I_d
+
+    def draws(self, step: int):
+        """This process's input indices and noise seeds for a step, drawn for all processes at once."""
+        import numpy as np
+
+        world, rank, count = self.accelerator.num_processes, self.accelerator.process_index, self.config.inputs_per_step
+        rng = np.random.default_rng([self.config.seed, step])
+        indices = rng.integers(0, len(self.dataset), (world, count))[rank]
+        seeds = rng.integers(0, 2**31 - 1, (world, count, self.config.num_generations))[rank]
+        return indices.tolist(), seeds
+
+    def step(self, step: int) -> dict[str, float]:
+        import numpy as np
+
+        indices, seeds = self.draws(step)
+        losses, rewards_seen, energies_seen, flat, grad_norm = [], [], [], 0, 0.0
+        for index, group_seeds in zip(indices, seeds):
+            with self.accelerator.accumulate(self.rollout):
+                loss, rewards, energies = self.group_loss(index, group_seeds)
+                self.accelerator.backward(loss)
+                if self.accelerator.sync_gradients:
+                    grad_norm = float(self.accelerator.clip_grad_norm_(self.policy.trainable_parameters(), self.config.max_grad_norm))
+                self.optimizer.step()
+                self.optimizer.zero_grad()
+            losses.append(loss.item() / len(indices))
             rewards_seen.extend(rewards.tolist())
             energies_seen.extend(energies.detach().tolist())
-        if accelerator.num_processes > 1:
-            for parameter in parameters:
-                if parameter.grad is not None:
-                    parameter.grad = accelerator.reduce(parameter.grad, reduction="mean")
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(parameters, config.max_grad_norm))
-        optimizer.step()
-        state["step"] += 1
-        entry = {
-            "step": state["step"],
+            flat += int(rewards.std() == 0)
+        return {
             "loss": float(sum(losses)),
             "reward_mean": float(np.mean(rewards_seen)),
             "reward_std": float(np.std(rewards_seen)),
@@ -296,17 +341,28 @@ def train(config: GRPOConfig, reward_function: RewardFunction | None = None, pol
             "grad_norm": grad_norm,
             "zero_spread_share": flat / len(indices),  # groups that gave no learning signal
         }
-        log.append(entry)
-        if state["step"] % config.logging_steps == 0 and accelerator.is_main_process:
-            print(json.dumps(entry))
-        if state["step"] % config.save_steps == 0 and accelerator.is_main_process:
-            _checkpoint(output, state, parameters, optimizer)
-    if accelerator.is_main_process:
-        policy.save(output)
-        base = resolve_restorer(config)[0] if isinstance(policy, QwenPolicy) else None
-        (output / "rnr-restorer.json").write_text(json.dumps({"base": base, "stage": "grpo", "steps": state["step"], "log": log}))
-    accelerator.wait_for_everyone()
-    return output
+
+    def group_loss(self, index: int, seeds):
+        """One input's group: rollouts through the prepared module, the judge's rewards, the GRPO loss (+ options)."""
+        import torch
+
+        config, row = self.config, self.dataset[index]
+        if index not in self.input_cache:
+            diagnosis = self.judge.diagnose([row["degraded"]])[0]
+            self.input_cache[index] = (diagnosis, list(diagnosis.severities()))
+        diagnosis, before = self.input_cache[index]
+        candidates, energies, error = self.rollout(row["degraded"], diagnosis, row["clean"], seeds)
+        after = self.judge.severities(candidates).tolist()
+        rewards = torch.tensor(self.reward_function(candidates=candidates, input_severities=before, candidate_severities=after))
+        if config.psnr_reward > 0:
+            rewards = rewards + config.psnr_reward * torch.tensor(candidate_psnrs(candidates, row["clean"]))
+        loss = grpo_loss(energies, rewards, config.temperature, config.epsilon)
+        if config.fidelity_weight > 0:
+            loss = loss + config.fidelity_weight * error
+        if config.anchor_weight > 0:
+            drift = sum(((p - r) ** 2).sum() for p, r in zip(self.policy.trainable_parameters(), self.policy.reference))
+            loss = loss + config.anchor_weight * drift
+        return loss, rewards, energies
 
 
 def candidate_psnrs(candidates, clean) -> list[float]:
@@ -332,24 +388,41 @@ def _paper_reward(config: GRPOConfig) -> RewardFunction:
     return reward
 
 
-def _checkpoint(output: Path, state: dict[str, Any], parameters, optimizer) -> None:
-    import torch
+STATE_FILE = "grpo-state.json"  # the step and the log, beside accelerate's model, optimizer and RNG files
 
+
+def _checkpoint(accelerator, output: Path, state: dict[str, Any]) -> None:
+    """`save_state` (every process takes part), then the step: a folder without it is incomplete."""
     folder = output / f"checkpoint-{state['step']}"
-    folder.mkdir(parents=True, exist_ok=True)
-    torch.save({"parameters": [p.detach().cpu() for p in parameters], "optimizer": optimizer.state_dict(), **state}, folder / "state.pt")
+    accelerator.save_state(str(folder))
+    if accelerator.is_main_process:
+        from rnr.imageio import atomic_write_text
+
+        atomic_write_text(folder / STATE_FILE, json.dumps(state))
+    accelerator.wait_for_everyone()
 
 
-def _resume(output: Path, parameters, optimizer) -> dict[str, Any]:
-    import torch
-
-    checkpoints = sorted(output.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-    if not checkpoints:
+def _resume(accelerator, output: Path) -> dict[str, Any]:
+    """The latest complete checkpoint's trainable weights, optimizer state, step and log; else a fresh start."""
+    complete = [p for p in output.glob("checkpoint-*") if (p / STATE_FILE).is_file() and p.name.split("-")[1].isdigit()]
+    if not complete:
         return {"step": 0, "log": []}
-    saved = torch.load(checkpoints[-1] / "state.pt", weights_only=False)
-    with torch.no_grad():
-        for parameter, value in zip(parameters, saved["parameters"]):
-            parameter.copy_(value)
-    optimizer.load_state_dict(saved["optimizer"])
-    return {"step": saved["step"], "log": saved["log"]}
+    latest = max(complete, key=lambda p: int(p.name.split("-")[1]))
+    accelerator.load_state(str(latest))
+    saved = json.loads((latest / STATE_FILE).read_text())
+    return {"step": int(saved["step"]), "log": saved["log"]}
 
+
+def _save(accelerator, config: GRPOConfig, rollout, output: Path, state: dict[str, Any]) -> None:
+    """Rank 0 writes the policy's weights (gathered from every process first, which FSDP needs) and the record."""
+    trained = accelerator.get_state_dict(rollout)  # every process: FSDP gathers the shards here
+    policy = accelerator.unwrap_model(rollout).policy
+    if accelerator.is_main_process:
+        if isinstance(policy, QwenPolicy):
+            policy.save(output, {key.removeprefix("network."): value for key, value in trained.items()})
+        else:
+            policy.save(output)
+        base = resolve_restorer(config)[0] if isinstance(policy, QwenPolicy) else None
+        record = {"base": base, "stage": "grpo", "steps": state["step"], "log": state["log"]}
+        (output / "rnr-restorer.json").write_text(json.dumps(record))
+    accelerator.wait_for_everyone()
