@@ -51,7 +51,7 @@ def qwen_tokenizer(vocab_size: int = 512):
     return tokenizer
 
 
-def _chat_template(name: str) -> str:
+def chat_template(name: str) -> str:
     import trl
 
     return (Path(trl.__file__).parent / "chat_templates" / f"{name}.jinja").read_text()
@@ -75,7 +75,7 @@ def save_tiny_qwen3_vl(folder: Path, seed: int = 0) -> Path:
         image_processor=Qwen2VLImageProcessor(size=pixels, **patch),
         video_processor=Qwen3VLVideoProcessor(size=pixels, **patch),
         tokenizer=tokenizer,
-        chat_template=_chat_template("qwen3_vl"),
+        chat_template=chat_template("qwen3_vl"),
     )
     ids = tokenizer.convert_tokens_to_ids
     config = Qwen3VLConfig(
@@ -190,7 +190,7 @@ def tiny_qwen_image_edit(seed: int = 0):
         image_processor=Qwen2VLImageProcessor(size=pixels, **patch),
         video_processor=Qwen2VLVideoProcessor(size=pixels, **patch),
         tokenizer=tokenizer,
-        chat_template=_chat_template("qwen2_5_vl"),
+        chat_template=chat_template("qwen2_5_vl"),
     )
     return QwenImageEditPipeline(
         scheduler=FlowMatchEulerDiscreteScheduler(**QWEN_IMAGE_SCHEDULER),
