@@ -68,3 +68,12 @@ def tiny_qwen_edit_dir(tmp_path_factory) -> Path:
     from tiny_models import save_tiny_qwen_image_edit
 
     return save_tiny_qwen_image_edit(tmp_path_factory.mktemp("tiny-qwen-image-edit"))
+
+
+@pytest.fixture
+def no_local_weights(tmp_path, monkeypatch):
+    """An empty pyiqa weights cache, whatever this machine has downloaded before (test_eval*.py)."""
+    import pyiqa.utils.download_util as download_util
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setattr(download_util, "DEFAULT_CACHE_DIR", str(tmp_path / "torch" / "hub" / "pyiqa"))

@@ -18,15 +18,6 @@ from rnr.metrics import MetricSuite, psnr
 NOISE = Diagnosis(noise=Finding(True, 40.0, {"k": 0.1, "b": 5.0, "sigma_mean": 0.04}))
 
 
-@pytest.fixture
-def no_local_weights(tmp_path, monkeypatch):
-    """An empty weights cache, whatever this machine has downloaded before."""
-    import pyiqa.utils.download_util as download_util
-
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.setattr(download_util, "DEFAULT_CACHE_DIR", str(tmp_path / "torch" / "hub" / "pyiqa"))
-
-
 def test_pyiqa_metrics_on_known_pairs(photo):
     suite = MetricSuite.create(["psnr", "ssim"])
     same = suite.score(photo, photo)
@@ -86,7 +77,7 @@ def test_rnr_eval_writes_the_tables_and_the_sheet(tiny_synth_set, tmp_path, caps
     assert code == 0
     report = json.loads((out / "results.json").read_text())
     methods = report["methods"]
-    assert list(methods) == ["degraded input", "conventional (diagnosed parameters)", "full (lite)",
+    assert list(methods) == ["degraded input", "conventional (diagnosed parameters)", "full (lite)", "oracle diagnosis",
                              "w/o reasoner", "w/o score", "w/o parameters", "w/o RL", "full"]
     assert methods["full"]["overall"] == methods["full (lite)"]["overall"]
     assert methods["w/o RL"]["overall"] != methods["full"]["overall"]  # the shipped SFT weights, not the GRPO default
@@ -109,7 +100,7 @@ def test_rnr_eval_writes_the_tables_and_the_sheet(tiny_synth_set, tmp_path, caps
     for heading in ("## Methods (Table 2)", "## Ablations (Table 3)", "By degradation combination", "By severity band", "NIQE:"):
         assert heading in table
     sheet = Image.open(out / "contact-sheet.png")
-    columns = 1 + 6 + 1  # input | conventional, full, w/o reasoner, w/o score, w/o parameters, w/o RL | ground truth
+    columns = 1 + 7 + 1  # input | conventional, full, oracle, w/o reasoner, w/o score, w/o parameters, w/o RL | ground truth
     assert sheet.size == (columns * 164 - 4, 3 * (178 + 4) - 4)
     assert "wrote" in capsys.readouterr().err
 
