@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Trains the shipped lite v2 weights from scratch on a CPU (2 cores), as they were made
 # (rnr/weights/MODEL_CARD.md). Writes data/ (the corpus and the synthetic sets), runs/lite-*/
-# (logs included) and copies the weights into rnr/weights/. About 2 hours on 2 cores.
+# (logs included) and copies the weights into rnr/weights/. About 3 h 30 min on 2 cores (stage 2b's
+# diagnoses of 6000 training images alone take ~12 min).
 # Run it from a copy (bash reads a script as it goes: editing this file mid-run breaks the run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,16 +22,25 @@ synth --input data/corpus/val --output data/v2-val-paper --num 300 --seed 21 --c
 synth --input data/corpus/val --output data/v2-val-mild --num 300 --seed 22 --config configs/lite/synth-v2-mild.yaml
 rnr-synth --input data/corpus/val --output data/v2-val-paper512 --num 80 --size 512 --seed 31 --no-stages --quiet --workers 1 \
     --config configs/synth/default.yaml
+# 512 px samples at the paper's ranges (stages 1c and 2b: the size the reasoner reads at inference).
+rnr-synth --input data/corpus/train --output data/v2-train-paper512 --num 2000 --size 512 --seed 13 --no-stages --quiet --workers 2 \
+    --config configs/lite/synth-v2-paper.yaml
 TRAIN=data/v2-train-paper,data/v2-train-mild
 git show 6464aa3:rnr/weights/lite-reasoner.safetensors > runs/lite-reasoner-v1.safetensors  # the reasoner's starting point
 # Stages 1 and 2 side by side, one core each: the restorer trains on perturbed true diagnoses, not the reasoner's.
 rnr-train --stage reasoner --backend lite --config configs/lite/reasoner.yaml --data "$TRAIN" > runs/lite-reasoner.log 2>&1 &
 rnr-train --stage restorer --backend lite --config configs/lite/restorer-ft.yaml --data "$TRAIN" 2>&1 | tee runs/lite-restorer-ft.log
 wait
+# Stage 1c: the reasoner on 256 px crops of 512 px samples (it reads 512 px windows at inference).
+rnr-train --stage reasoner --backend lite --config configs/lite/reasoner-1c.yaml --data data/v2-train-paper512,data/v2-train-mild \
+    2>&1 | tee runs/lite-reasoner-1c.log
+# Stage 2b: the restorer for the priors as they are, on the 1c reasoner's own diagnoses for 40% of samples.
+rnr-train --stage restorer --backend lite --config configs/lite/restorer-2b.yaml --data data/v2-train-paper512,data/v2-train-mild \
+    2>&1 | tee runs/lite-restorer-2b.log
 rnr-train --stage grpo --backend lite --config configs/lite/grpo.yaml --data data/v2-train-mild \
-    --restorer runs/lite-restorer-ft/lite-restorer.safetensors --reasoner runs/lite-reasoner/lite-reasoner.safetensors \
+    --restorer runs/lite-restorer-2b/lite-restorer.safetensors --reasoner runs/lite-reasoner-1c/lite-reasoner.safetensors \
     2>&1 | tee runs/lite-grpo.log
-cp runs/lite-reasoner/lite-reasoner.safetensors rnr/weights/lite-reasoner.safetensors
+cp runs/lite-reasoner-1c/lite-reasoner.safetensors rnr/weights/lite-reasoner.safetensors
 # The GRPO result is the default restorer; the SFT one ships beside it (w/o RL in rnr-eval --ablation).
 cp runs/lite-grpo/lite-restorer.safetensors rnr/weights/lite-restorer.safetensors
-cp runs/lite-restorer-ft/lite-restorer.safetensors rnr/weights/lite-restorer-sft.safetensors
+cp runs/lite-restorer-2b/lite-restorer.safetensors rnr/weights/lite-restorer-sft.safetensors
