@@ -107,7 +107,7 @@ def test_json_dash_prints_the_json_alone_on_stdout(photos, tmp_path, capsys):
     assert set(diagnoses) == {str(photos / "coffee.png"), str(photos / "motorcycle.png")}
     assert Diagnosis.from_dict(diagnoses[str(photos / "coffee.png")]).fog.present
     err = restore_cli_lines(captured.err)
-    assert err[0] == f"{photos / 'coffee.png'} -> {out / 'coffee.restored.png'}" and "Camera shake: none found" in err
+    assert err[0] == f"{photos / 'coffee.png'} -> {out / 'coffee.restored.png'}" and "Rain streaks: none found" in err  # coffee: fog and shake only
     assert not (tmp_path / "-").exists() and not (photos.parent / "-").exists()
 
 
