@@ -26,7 +26,8 @@ def main() -> None:
     import torch
 
     from reasoner.lite import LiteReasoner, split_outputs
-    from reasoner.lite_train import THRESHOLD_GRID, f_beta
+    from reasoner.accuracy import f_score
+    from reasoner.lite_train import THRESHOLD_GRID
     from rnr.diagnosis import DEGRADATIONS
     from rnr.pairs import load_pairs
 
@@ -47,7 +48,7 @@ def main() -> None:
         print("|---|" + "---:|" * len(THRESHOLD_GRID))
         for column, name in enumerate(DEGRADATIONS):
             p, truth = probabilities[:, column], present[:, column]
-            print(f"| {name} F1 | " + " | ".join(f"{f_beta(p >= cut, truth):.3f}" for cut in THRESHOLD_GRID) + " |")
+            print(f"| {name} F1 | " + " | ".join(f"{f_score(p >= cut, truth):.3f}" for cut in THRESHOLD_GRID) + " |")
             print(f"| {name}: clean flagged | " + " | ".join(str(int(((p >= cut) & clean).sum())) for cut in THRESHOLD_GRID) + " |")
         print("\n| degradation | AUC | AUC, samples with fog ≥ 50 | AUC, samples with noise |\n|---|---:|---:|---:|")
         dense = np.array([r["fog"]["severity"] >= 50 for r in pairs.records])

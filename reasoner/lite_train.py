@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from reasoner.accuracy import f_score  # the one F the project reports: calibration tunes what is reported
 from reasoner.lite import LiteReasoner, split_outputs
 from rnr.diagnosis import DEGRADATIONS, Diagnosis
 from rnr.encoding import encode
@@ -93,14 +94,6 @@ def train(config: LiteReasonerConfig) -> Path:
 THRESHOLD_GRID = tuple(round(0.1 + 0.05 * i, 2) for i in range(18))  # 0.10 ... 0.95
 
 
-def f_beta(said: np.ndarray, truth: np.ndarray, beta: float = 1.0) -> float:
-    """F-beta of boolean calls against the truth; precision (recall) is 1 when nothing is called (present)."""
-    hits = float((said & truth).sum())
-    precision = hits / said.sum() if said.sum() else 1.0
-    recall = hits / truth.sum() if truth.sum() else 1.0
-    return (1 + beta**2) * precision * recall / (beta**2 * precision + recall) if precision + recall else 0.0
-
-
 def best_thresholds(
     probabilities: np.ndarray, present: np.ndarray, beta: float = 1.0, tolerance: float = 0.0
 ) -> tuple[float, ...]:
@@ -116,7 +109,7 @@ def best_thresholds(
     """
     chosen = []
     for column in range(probabilities.shape[1]):
-        scores = [f_beta(probabilities[:, column] >= cut, present[:, column], beta) for cut in THRESHOLD_GRID]
+        scores = [f_score(probabilities[:, column] >= cut, present[:, column], beta) for cut in THRESHOLD_GRID]
         best = max(scores)
         chosen.append(max(cut for cut, f in zip(THRESHOLD_GRID, scores) if f >= best - tolerance - 1e-9))
     return tuple(chosen)

@@ -1,6 +1,5 @@
 """One PSNR and one F: every part of the project measures the same way (docs/DESIGN.md, Conventions)."""
 
-import itertools
 
 import numpy as np
 import pytest
@@ -26,14 +25,16 @@ def test_grpo_rewards_psnr_by_the_same_convention(photo):
     assert candidate_psnrs([photo, noisy], photo) == [PSNR_CAP, psnr(noisy, photo)]
 
 
-def test_the_lite_calibration_f_is_the_reported_f():
-    from reasoner.lite_train import f_beta
+def test_the_lite_calibration_tunes_the_reported_f():
+    """best_thresholds picks, per column, the highest cut-off whose reasoner.accuracy.f_score is best."""
+    from reasoner.lite_train import THRESHOLD_GRID, best_thresholds
 
-    cases = list(itertools.product([False, True], repeat=3))
-    for said, truth in itertools.product(cases, cases):
-        said, truth = np.array(said), np.array(truth)
-        for beta in (0.5, 1.0, 2.0):
-            assert f_beta(said, truth, beta) == pytest.approx(f_score(said, truth, beta)), (said, truth, beta)
+    rng = np.random.default_rng(3)
+    probabilities, present = rng.random((40, 2)), rng.random((40, 2)) < 0.5
+    for beta in (0.5, 1.0, 2.0):
+        for column, cut in enumerate(best_thresholds(probabilities, present, beta)):
+            scores = {c: f_score(probabilities[:, column] >= c, present[:, column], beta) for c in THRESHOLD_GRID}
+            assert scores[cut] == max(scores.values()) and all(scores[c] < scores[cut] for c in THRESHOLD_GRID if c > cut)
 
 
 def test_presence_scores_are_precision_recall_and_f_of_the_calls():
