@@ -185,9 +185,8 @@ def restorer_sft(meter: Meter, pipeline, data: Path, output: Path, preset: str, 
     cache prompt embeddings and latents, free the text encoder and VAE, LoRA steps."""
     import torch
     from accelerate import Accelerator
-    from diffusers.training_utils import compute_density_for_timestep_sampling
 
-    from restorer.train import RestorerTrainConfig, add_lora, build_cache, collate, flow_matching_loss, load_pairs
+    from restorer.train import RestorerTrainConfig, add_lora, build_cache, collate, flow_matching_step, load_pairs
     from rnr.config import load_config
 
     settings = {"model": "real-width", "data": str(data), "output": str(output), **overrides}
@@ -214,15 +213,7 @@ def restorer_sft(meter: Meter, pipeline, data: Path, output: Path, preset: str, 
             batch = collate([torch.load(files[(micro + k) % len(files)], weights_only=True) for k in range(config.batch_size)])
             batch = {k: v.to(accelerator.device) for k, v in batch.items()}
             micro += config.batch_size
-            with accelerator.accumulate(model):
-                sigmas = compute_density_for_timestep_sampling(
-                    config.weighting_scheme, config.batch_size, config.logit_mean, config.logit_std, config.mode_scale, generator=generator
-                ).to(accelerator.device)
-                noise = torch.randn(batch["target"].shape, generator=generator).to(batch["target"])
-                loss = flow_matching_loss(model, batch, sigmas, noise)
-                accelerator.backward(loss)
-                optimizer.step()
-                optimizer.zero_grad()
+            loss = flow_matching_step(config, accelerator, model, optimizer, batch, generator)
             if accelerator.sync_gradients:
                 losses.append(float(loss))
     model.eval()

@@ -267,10 +267,26 @@ def _load_pipeline(config: RestorerTrainConfig, device: str):
     return pipeline
 
 
+def flow_matching_step(config: RestorerTrainConfig, accelerator, transformer, optimizer, batch: dict[str, Any], generator):
+    """One (accumulated) LoRA step on a cached batch: sigmas and noise drawn from `generator`; the loss."""
+    import torch
+    from diffusers.training_utils import compute_density_for_timestep_sampling
+
+    with accelerator.accumulate(transformer):
+        sigmas = compute_density_for_timestep_sampling(
+            config.weighting_scheme, config.batch_size, config.logit_mean, config.logit_std, config.mode_scale, generator=generator
+        ).to(accelerator.device)
+        noise = torch.randn(batch["target"].shape, generator=generator).to(batch["target"])
+        loss = flow_matching_loss(transformer, batch, sigmas, noise)
+        accelerator.backward(loss)
+        optimizer.step()
+        optimizer.zero_grad()
+    return loss
+
+
 def _train_steps(config: RestorerTrainConfig, accelerator, transformer, optimizer, files: list[Path], state: dict[str, Any]) -> list[float]:
     """Optimizer steps from `state["step"]` to `max_steps`; each process reads its own slice of the shuffled pairs."""
     import torch
-    from diffusers.training_utils import compute_density_for_timestep_sampling
 
     generator = torch.Generator().manual_seed(config.seed + state["step"] + accelerator.process_index)
     order = torch.randperm(len(files), generator=torch.Generator().manual_seed(config.seed)).tolist()
@@ -281,15 +297,7 @@ def _train_steps(config: RestorerTrainConfig, accelerator, transformer, optimize
         picks = [order[(start + k) % len(order)] for k in range(config.batch_size)]
         batch = collate([torch.load(files[i], weights_only=True) for i in picks])
         batch = {k: v.to(accelerator.device) for k, v in batch.items()}  # tensors only: collate drops the prompt text
-        with accelerator.accumulate(transformer):
-            sigmas = compute_density_for_timestep_sampling(
-                config.weighting_scheme, config.batch_size, config.logit_mean, config.logit_std, config.mode_scale, generator=generator
-            ).to(accelerator.device)
-            noise = torch.randn(batch["target"].shape, generator=generator).to(batch["target"])
-            loss = flow_matching_loss(transformer, batch, sigmas, noise)
-            accelerator.backward(loss)
-            optimizer.step()
-            optimizer.zero_grad()
+        loss = flow_matching_step(config, accelerator, transformer, optimizer, batch, generator)
         if accelerator.sync_gradients:
             state["step"] += 1
             losses.append(loss.item())
