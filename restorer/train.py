@@ -227,10 +227,10 @@ def train(config: RestorerTrainConfig) -> Path:
     The pipeline is loaded on the CPU; only the text encoder and VAE go to the device, for the cache, and
     are freed before the transformer is prepared (moved, or sharded by FSDP: configs/accelerate/)."""
     import torch
-    from accelerate import Accelerator
+    from rnr.devices import launched_accelerator
 
     config.check_ready()
-    accelerator = Accelerator(gradient_accumulation_steps=config.gradient_accumulation, mixed_precision=config.mixed_precision)
+    accelerator = launched_accelerator(gradient_accumulation_steps=config.gradient_accumulation, mixed_precision=config.mixed_precision)
     pipeline = _load_pipeline(config, str(accelerator.device))  # refused before anything is written
     output = Path(config.output)
     output.mkdir(parents=True, exist_ok=True)
@@ -317,7 +317,7 @@ def _save_lora(accelerator, config: RestorerTrainConfig, transformer, output: Pa
     if accelerator.is_main_process:
         layers = get_peft_model_state_dict(accelerator.unwrap_model(transformer), state_dict=state_dict)
         QwenImageEditPipeline.save_lora_weights(str(output), transformer_lora_layers=layers)
-        (output / "rnr-restorer.json").write_text(json.dumps({"base": config.model, "steps": steps, "losses": losses}))
+        (output / "rnr-restorer.json").write_text(json.dumps({"base": config.model, "steps": steps, "processes": accelerator.num_processes, "losses": losses}))
     accelerator.wait_for_everyone()
 
 

@@ -244,11 +244,11 @@ def train(config: GRPOConfig, reward_function: RewardFunction | None = None, pol
     graph in memory at a time); across processes DDP (or FSDP) averages the gradients, so N processes with
     batch 1 take the step one process with batch N takes. Inputs and noise seeds are drawn per step from
     `seed` and the step number for the whole world, so a resumed run continues where it stopped."""
-    from accelerate import Accelerator
+    from rnr.devices import launched_accelerator
 
     config.check_ready()
     dataset = _load_dataset(config)  # first: a set that cannot be trained on leaves no output folder behind
-    accelerator = Accelerator(mixed_precision=config.mixed_precision, gradient_accumulation_steps=config.inputs_per_step)
+    accelerator = launched_accelerator(mixed_precision=config.mixed_precision, gradient_accumulation_steps=config.inputs_per_step)
     output = Path(config.output)
     output.mkdir(parents=True, exist_ok=True)
     if accelerator.is_main_process:
@@ -423,6 +423,6 @@ def _save(accelerator, config: GRPOConfig, rollout, output: Path, state: dict[st
         else:
             policy.save(output)
         base = resolve_restorer(config)[0] if isinstance(policy, QwenPolicy) else None
-        record = {"base": base, "stage": "grpo", "steps": state["step"], "log": state["log"]}
+        record = {"base": base, "stage": "grpo", "steps": state["step"], "processes": accelerator.num_processes, "log": state["log"]}
         (output / "rnr-restorer.json").write_text(json.dumps(record))
     accelerator.wait_for_everyone()

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from restorer.prompts import restoration_prompt
 from restorer.prompts import Ablation
@@ -127,9 +128,18 @@ def test_rnr_train_restorer_end_to_end_and_the_lora_loads_into_the_stock_pipelin
     before = run()
     stock.load_lora_weights(str(out))  # the 4-step LoRA
     assert not np.array_equal(before, run())
+    stock.unload_lora_weights()
+    assert np.array_equal(before, run())  # the change came from the LoRA and nothing else
 
     base = QwenEditRestorer.from_pretrained(str(tiny_qwen_edit_dir), max_pixels=4096, steps=2, guidance=1.0)
     tuned = QwenEditRestorer.from_pretrained(str(tiny_qwen_edit_dir), lora=str(out), max_pixels=4096, steps=2, guidance=1.0)
+    from peft.utils import get_peft_model_state_dict
+
+    saved = load_file(out / "pytorch_lora_weights.safetensors")
+    transformer = tuned.pipeline.transformer
+    loaded = get_peft_model_state_dict(transformer, adapter_name=next(iter(transformer.peft_config)))
+    assert {"transformer." + key for key in loaded} == set(saved)  # every trained matrix, and only those
+    assert all(torch.equal(loaded[key.removeprefix("transformer.")], value) for key, value in saved.items())
     x = np.asarray(image, np.float32) / 255
     assert not np.array_equal(
         base.restore([x], [FOGGY], generator=torch.Generator().manual_seed(0))[0],

@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_intermixed_args(argv)  # key=value may come before or after the flags
     from reasoner.qwen import ReasonerLoadError
     from restorer.qwen import RestorerLoadError
     from rnr.config import ConfigError
