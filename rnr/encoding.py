@@ -30,6 +30,16 @@ def param_offset(name: str) -> int:
     raise KeyError(name)
 
 
+def param_slot(name: str, parameter: str) -> tuple[int, float]:
+    """(index of the parameter's first slot in the vector, its scale): value = vector[index] / scale."""
+    slot = param_offset(name)
+    for param in BY_NAME[name].params:
+        if param.name == parameter:
+            return slot, param.scale
+        slot += len(param.vector_slots)
+    raise KeyError(f"{name} has no parameter {parameter!r}")
+
+
 def encode(diagnosis: Diagnosis | None) -> np.ndarray:
     """float32 [VECTOR_SIZE]; None (no reasoner) encodes as all zeros.
 
@@ -91,18 +101,7 @@ def _contract_params(name: str, raw: list[float]) -> dict:
         if param.axial:
             params[param.name] = math.degrees(math.atan2(values[0], values[1])) / 2 % 180.0
         elif param.size > 1:
-            params[param.name] = [_clip(value, param.bounds) for value in values]
-        elif param.odd:
-            params[param.name] = _clip(int(round(values[0])) | 1, param.bounds)
+            params[param.name] = [param.clipped(value) for value in values]
         else:
-            params[param.name] = _clip(values[0], param.bounds)
+            params[param.name] = param.clipped(values[0])
     return params
-
-
-def _clip(value, bounds: tuple):
-    low, high = bounds
-    if low is not None:
-        value = max(value, low)
-    if high is not None:
-        value = min(value, high)
-    return value

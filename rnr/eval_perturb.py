@@ -7,9 +7,8 @@ known kind and size, so `rnr-eval --perturb` can draw PSNR against diagnosis err
   [1, 100]; presence and parameters untouched;
 - **parameters ±20%**: every parameter off by 20%, in a direction drawn per parameter:
   numbers scaled by 1 ± 0.2, angles (shake direction, rain slant) turned by ±0.2·90°
-  (a relative error of an angle would depend on where zero is), then kept valid
-  (atmospheric light and opacity in [0, 1], mean transmission in [0.05, 1], the kernel
-  size odd and at least 3);
+  (a relative error of an angle would depend on where zero is), then kept valid by the
+  schema (`rnr.schema.Parameter.clipped`: its bounds, odd sizes odd);
 - **one presence flipped**: one of the four degradations drawn at random; present
   becomes absent; absent becomes present with the severity and parameters that
   degradation has in another sample of the set, drawn at random (50 and no parameters
@@ -28,9 +27,9 @@ from typing import Sequence
 import numpy as np
 
 from rnr.diagnosis import DEGRADATIONS, Diagnosis, Finding
+from rnr.schema import BY_NAME
 
 KINDS = ("severity", "parameters", "presence")
-ANGLES = {("shake", "direction_deg"), ("rain", "slant_deg")}
 QUARTER_TURN = 90.0  # what a 100% error of an angle is
 FLIPPED_SEVERITY = 50.0  # a degradation called present that no sample of the set has: the parser's default score
 
@@ -108,20 +107,16 @@ def scale_parameters(diagnosis: Diagnosis, share: float, rng: np.random.Generato
 
 
 def _off(name: str, key: str, value, share: float, rng: np.random.Generator):
-    if isinstance(value, (tuple, list)):  # the atmospheric light, per channel
-        return tuple(float(np.clip(v * (1 + share * rng.choice((-1, 1))), 0.0, 1.0)) for v in value)
+    """One parameter off by `share` as its schema entry says: angles turned, numbers scaled, then made valid."""
+    param = BY_NAME[name].parameter(key)
+    if param.size > 1:  # the atmospheric light, per channel
+        return tuple(float(param.clipped(v * (1 + share * rng.choice((-1, 1))))) for v in value)
     sign = float(rng.choice((-1, 1)))
-    if (name, key) in ANGLES:
+    if param.unit == "deg":
         turned = float(value) + sign * share * QUARTER_TURN
-        return turned % 180.0 if key == "direction_deg" else turned
-    scaled = float(value) * (1 + sign * share)
-    if key == "kernel_size":
-        return max(3, int(round(scaled)) | 1)
-    if key == "t_mean":
-        return float(np.clip(scaled, 0.05, 1.0))
-    if key == "opacity":
-        return float(np.clip(scaled, 0.0, 1.0))
-    return scaled
+        return turned % 180.0 if param.axial else turned
+    scaled = param.clipped(float(value) * (1 + sign * share))
+    return scaled if param.odd else float(scaled)
 
 
 def flip_presence(diagnosis: Diagnosis, rng: np.random.Generator, donors: Sequence[Diagnosis]) -> Diagnosis:

@@ -10,11 +10,11 @@ drive any restorer: they meet at the `Diagnosis`.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from rnr.diagnosis import Diagnosis
+from rnr.schema import BY_NAME
 
 LITE = "lite"
 CLASSICAL = "classical"  # the conventional restorer driven by the diagnosed parameters (no weights)
@@ -52,7 +52,6 @@ def load_restorer(name: str = LITE, device: str = "auto", tile: int | None = Non
 
 
 NONE_FOUND = "none found"
-LABELS = {"fog": "Fog", "shake": "Camera shake", "rain": "Rain streaks", "noise": "Sensor noise"}
 
 
 def explain(diagnosis: Diagnosis) -> str:
@@ -75,60 +74,14 @@ def explain(diagnosis: Diagnosis) -> str:
 
 def in_words(diagnosis: Diagnosis) -> list[tuple[str, float | None, list[str]]]:
     """(label, severity or None when absent, its parameters as phrases) for fog, shake, rain and noise, in that order."""
-    words = {"fog": _fog_words, "shake": _shake_words, "rain": _rain_words, "noise": _noise_words}
     return [
-        (LABELS[name], finding.severity if finding.present else None, words[name](finding.params) if finding.present else [])
+        (BY_NAME[name].plain, finding.severity if finding.present else None, BY_NAME[name].words(finding.params) if finding.present else [])
         for name, finding in diagnosis.findings().items()
     ]
 
 
 def _severity_line(severity: float, words: list[str]) -> str:
     return f"severity {severity:.0f}/100" + (" — " + "; ".join(words) if words else "")
-
-
-def _fog_words(p: Mapping[str, Any]) -> list[str]:
-    detail = []
-    if "t_mean" in p:
-        detail.append(f"the scene keeps about {p['t_mean']:.0%} of its light on average")
-    if "atmospheric_light" in p:
-        detail.append("haze colour (r, g, b) " + ", ".join(f"{c:.2f}" for c in p["atmospheric_light"]) + " of white")
-    if "beta" in p:  # t = exp(-beta * depth), depth 0 (near) to 1 (far): beta says what the farthest point keeps
-        detail.append(f"haze density {p['beta']:.2f} (the farthest point keeps {math.exp(-p['beta']):.0%} of its light)")
-    return detail
-
-
-def _shake_words(p: Mapping[str, Any]) -> list[str]:
-    along = f" along {p['direction_deg']:.0f}° from horizontal" if "direction_deg" in p else ""
-    by = f" by about {p['length_px']:.1f} px" if "length_px" in p else ""
-    kernel = f" (within a {p['kernel_size']} px kernel)" if "kernel_size" in p else ""
-    return [f"smeared{along}{by}{kernel}"] if along or by or kernel else []
-
-
-def _rain_words(p: Mapping[str, Any]) -> list[str]:
-    detail = []
-    if "density" in p:
-        detail.append(f"{p['density'] * 10000:.0f} streaks per 10,000 px")
-    if "slant_deg" in p:  # positive: the streaks lean right at the bottom (degradations.rain)
-        detail.append(f"leaning {abs(p['slant_deg']):.0f}° {'right' if p['slant_deg'] >= 0 else 'left'} of vertical")
-    if "length_px" in p and "width_px" in p:
-        detail.append(f"{p['length_px']:.0f} px long, {p['width_px']:.1f} px wide")
-    if "opacity" in p:
-        detail.append(f"{p['opacity']:.0%} opaque")
-    return detail
-
-
-def _noise_words(p: Mapping[str, Any]) -> list[str]:
-    detail = []
-    if "sigma_mean" in p:
-        detail.append(f"typical deviation {p['sigma_mean'] * 255:.1f} of 255 levels")
-    if "k" in p and "b" in p:  # sigma(level) = k * level + b on 0-255 levels, floored at 0 (degradations.noise)
-        black, white = max(p["b"], 0.0), max(p["k"] * 255 + p["b"], 0.0)
-        if abs(white - black) < 0.05:
-            detail.append(f"the same at every brightness ({black:.1f} levels)")
-        else:
-            trend = "grows" if white > black else "shrinks"
-            detail.append(f"noise {trend} with brightness, from {black:.1f} levels in black to {white:.1f} in white")
-    return detail
 
 
 def reason_and_restore(image: Any, reasoner: Any, restorer: Any, name: str | None = None) -> tuple[Diagnosis, Any]:

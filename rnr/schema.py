@@ -11,8 +11,9 @@ degradation module. No imports beyond the standard library: the contract sits at
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,21 @@ class Parameter:
     @property
     def vector_slots(self) -> tuple[str, ...]:
         return self.slots or (self.name,)
+
+    def clipped(self, value):
+        """`value` made valid: an odd integer where the parameter is one, then held within `bounds`.
+
+        >>> SHAKE.parameter("kernel_size").clipped(1.2), FOG.parameter("t_mean").clipped(0.01)
+        (3, 0.05)
+        """
+        if self.odd:
+            value = int(round(value)) | 1
+        low, high = self.bounds
+        if low is not None:
+            value = max(value, low)
+        if high is not None:
+            value = min(value, high)
+        return value
 
     @property
     def column_type(self) -> str:
@@ -63,6 +79,7 @@ class Degradation:
     extras: tuple[Extra, ...]
     severity_inputs: tuple[str, ...]  # the record values its severity score is computed from
     severity_formula: str  # that score, as the degradation module computes it (documentation)
+    words: Callable[[Mapping[str, Any]], list[str]]  # its parameters as phrases for people (rnr.pipeline.explain)
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -74,6 +91,54 @@ class Degradation:
 
     def parameter(self, name: str) -> Parameter:
         return next(p for p in self.params if p.name == name)
+
+
+# What `rnr.pipeline.explain` says of each present degradation's parameters: plain words with units.
+
+
+def fog_words(p: Mapping[str, Any]) -> list[str]:
+    detail = []
+    if "t_mean" in p:
+        detail.append(f"the scene keeps about {p['t_mean']:.0%} of its light on average")
+    if "atmospheric_light" in p:
+        detail.append("haze colour (r, g, b) " + ", ".join(f"{c:.2f}" for c in p["atmospheric_light"]) + " of white")
+    if "beta" in p:  # t = exp(-beta * depth), depth 0 (near) to 1 (far): beta says what the farthest point keeps
+        detail.append(f"haze density {p['beta']:.2f} (the farthest point keeps {math.exp(-p['beta']):.0%} of its light)")
+    return detail
+
+
+def shake_words(p: Mapping[str, Any]) -> list[str]:
+    along = f" along {p['direction_deg']:.0f}° from horizontal" if "direction_deg" in p else ""
+    by = f" by about {p['length_px']:.1f} px" if "length_px" in p else ""
+    kernel = f" (within a {p['kernel_size']} px kernel)" if "kernel_size" in p else ""
+    return [f"smeared{along}{by}{kernel}"] if along or by or kernel else []
+
+
+def rain_words(p: Mapping[str, Any]) -> list[str]:
+    detail = []
+    if "density" in p:
+        detail.append(f"{p['density'] * 10000:.0f} streaks per 10,000 px")
+    if "slant_deg" in p:  # positive: the streaks lean right at the bottom (degradations.rain)
+        detail.append(f"leaning {abs(p['slant_deg']):.0f}° {'right' if p['slant_deg'] >= 0 else 'left'} of vertical")
+    if "length_px" in p and "width_px" in p:
+        detail.append(f"{p['length_px']:.0f} px long, {p['width_px']:.1f} px wide")
+    if "opacity" in p:
+        detail.append(f"{p['opacity']:.0%} opaque")
+    return detail
+
+
+def noise_words(p: Mapping[str, Any]) -> list[str]:
+    detail = []
+    if "sigma_mean" in p:
+        detail.append(f"typical deviation {p['sigma_mean'] * 255:.1f} of 255 levels")
+    if "k" in p and "b" in p:  # sigma(level) = k * level + b on 0-255 levels, floored at 0 (degradations.noise)
+        black, white = max(p["b"], 0.0), max(p["k"] * 255 + p["b"], 0.0)
+        if abs(white - black) < 0.05:
+            detail.append(f"the same at every brightness ({black:.1f} levels)")
+        else:
+            trend = "grows" if white > black else "shrinks"
+            detail.append(f"noise {trend} with brightness, from {black:.1f} levels in black to {white:.1f} in white")
+    return detail
 
 
 FOG = Degradation(
@@ -93,6 +158,7 @@ FOG = Degradation(
     extras=(),
     severity_inputs=("t_mean",),
     severity_formula="(1 − t_mean) / (1 − 0.05) · 99 + 1",
+    words=fog_words,
 )
 SHAKE = Degradation(
     name="shake",
@@ -113,6 +179,7 @@ SHAKE = Degradation(
     extras=(Extra("r_rms", None), Extra("kernel", "float32[][]")),
     severity_inputs=("r_rms", "kernel_size"),
     severity_formula="r_rms / ((kernel_size − 1) / 2) · 99 + 1",
+    words=shake_words,
 )
 RAIN = Degradation(
     name="rain",
@@ -131,6 +198,7 @@ RAIN = Degradation(
     extras=(Extra("color", "float64[]"), Extra("seed", None), Extra("coverage", "float64")),
     severity_inputs=("coverage",),
     severity_formula="coverage · 99 + 1",
+    words=rain_words,
 )
 NOISE = Degradation(
     name="noise",
@@ -147,6 +215,7 @@ NOISE = Degradation(
     extras=(Extra("seed", None),),
     severity_inputs=("sigma_mean",),
     severity_formula="sigma_mean / 0.05 · 99 + 1",
+    words=noise_words,
 )
 
 SCHEMA: tuple[Degradation, ...] = (FOG, SHAKE, RAIN, NOISE)  # the order of the text, the vector and the columns

@@ -154,14 +154,14 @@ def test_accuracy_measures_every_parameter_and_axial_ones_modulo_180():
 
 # Files allowed to name a parameter in code: the schema, the modules that produce it, and
 # the physics that reads it (the classical and lite restorers, the lite reasoner's
-# features, explain's wording, the perturbation study). A table anywhere else is a second
+# features; explain's wording is the schema's own `words`). A table anywhere else is a second
 # source of truth: read the schema instead.
 REPO = Path(__file__).resolve().parents[1]
 LIBRARY = ("rnr", "reasoner", "restorer", "degradations", "rl")
 ALLOWED = {
     "rnr/schema.py", "degradations/compose.py", "degradations/fog.py", "degradations/shake.py",
     "degradations/rain.py", "degradations/noise.py", "restorer/classical.py", "restorer/priors.py",
-    "reasoner/lite.py", "reasoner/lite_net.py", "rnr/pipeline.py", "rnr/eval_perturb.py",
+    "reasoner/lite.py", "reasoner/lite_net.py",
 }
 
 
