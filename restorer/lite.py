@@ -25,7 +25,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from restorer.priors import GREY_SPREAD, haze_airlight, physical_priors, with_image_airlight
+from restorer.priors import GREY_SPREAD, at_scale, cleaned, haze_airlight, map_haze, physical_priors, with_image_airlight
 from restorer.prompts import Ablation
 from rnr.diagnosis import DEGRADATIONS, Diagnosis
 from rnr.encoding import encode
@@ -91,8 +91,11 @@ class LiteRestorer:
 
     from_pretrained = load
 
-    def forward(self, image, condition, generator=None, temperature: float = 0.0):
-        """Differentiable: (B, 3, H, W) in [0, 1] and (B, VECTOR_SIZE) → restored (B, 3, H, W)."""
+    def forward(self, image, condition, generator=None, temperature: float = 0.0, photo_haze=None):
+        """Differentiable: (B, 3, H, W) in [0, 1] and (B, VECTOR_SIZE) → restored (B, 3, H, W).
+
+        `photo_haze` (B,): the whole photo's fog-map haze (`photo_haze`) when `image` is a tile of it.
+        """
         import torch
 
         height, width = image.shape[-2:]
@@ -102,7 +105,7 @@ class LiteRestorer:
         if temperature > 0:
             noise = temperature * torch.randn(noise.shape, generator=generator)
             condition = jitter(condition, generator, 0.15 * temperature)
-        deblurred, prior = physical_priors(padded, condition)
+        deblurred, prior = physical_priors(padded, condition, photo_haze)
         output = self.model(padded, deblurred, prior, noise, condition)
         return output[..., :height, :width].clamp(0, 1)
 
@@ -115,7 +118,8 @@ class LiteRestorer:
             return image.astype(np.float32)  # nothing diagnosed, nothing to undo
         condition = self.condition_for(image, diagnosis)
         with torch.no_grad():
-            restored = tiled(lambda x: self.forward(x, condition, generator, temperature), image, self.tile, self.overlap)
+            haze = photo_haze(image, condition) if max(image.shape[:2]) > self.tile else None  # a photo restored whole measures its own
+            restored = tiled(lambda x: self.forward(x, condition, generator, temperature, haze), image, self.tile, self.overlap)
         return keep_greyscale(image, restored)
 
     def condition_for(self, image: np.ndarray, diagnosis: Diagnosis | None):
@@ -143,6 +147,21 @@ def photo_airlight(image: np.ndarray, side: int = AIRLIGHT_SIDE):
     if scale < 1:
         image = cv2.resize(image, (max(round(image.shape[1] * scale), 1), max(round(image.shape[0] * scale), 1)), interpolation=cv2.INTER_AREA)
     return haze_airlight(torch.from_numpy(np.ascontiguousarray(image, np.float32)).permute(2, 0, 1)[None])
+
+
+def photo_haze(image: np.ndarray, condition, side: int = AIRLIGHT_SIDE):
+    """(1,): `restorer.priors.map_haze` of the photo's `cleaned` image, reduced to `side` px, so all its tiles agree.
+
+    The condition is reduced with it (`restorer.priors.at_scale`).
+    """
+    import cv2
+    import torch
+
+    scale = min(side / max(image.shape[:2]), 1.0)
+    small = cv2.resize(image, (max(round(image.shape[1] * scale), 1), max(round(image.shape[0] * scale), 1)), interpolation=cv2.INTER_AREA)
+    reduced = at_scale(condition, scale)
+    tensor = torch.from_numpy(np.ascontiguousarray(small, np.float32)).permute(2, 0, 1)[None]
+    return map_haze(cleaned(tensor, reduced), reduced)
 
 
 def keep_greyscale(image: np.ndarray, restored: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from restorer.lite import LiteRestorer
-from restorer.priors import haze_airlight, with_image_airlight
+from restorer.priors import fog_assumed, haze_airlight, map_haze, nlm_denoise, with_image_airlight
 from rnr.diagnosis import DEGRADATIONS, Diagnosis
 from rnr.encoding import PARAM_SLOTS, encode, param_offset
 
@@ -94,6 +94,7 @@ def train(config: LiteRestorerConfig) -> Path:
     conditions = torch.from_numpy(np.stack([encode(Diagnosis.from_record(r)) for r in pairs.records]))
     predicted = predicted_conditions(config.reasoner, pairs.degraded) if config.reasoner else None
     airlights = training_airlights(pairs.degraded)
+    hazes = training_hazes(pairs.degraded, conditions, airlights)
     restorer = LiteRestorer.load(config.init) if config.init else LiteRestorer(model=seeded(LiteRestorationNet, config.seed))
     restorer.model.train()
     generator = torch.Generator().manual_seed(config.seed)
@@ -108,7 +109,7 @@ def train(config: LiteRestorerConfig) -> Path:
         condition = with_image_airlight(condition, airlights[index])  # as at inference: the photo's own
         (clean, degraded), condition = flip_pairs([clean, degraded], condition, rng)
         temperature = float(rng.uniform(0, 1)) if rng.random() < 0.5 else 0.0
-        restored = restorer.forward(degraded, condition, generator, temperature)
+        restored = restorer.forward(degraded, condition, generator, temperature, hazes[index])
         return restoration_loss(restored, clean, config.loss)
 
     return train_on_crops(restorer.model, step_loss, config, "lite-restorer.safetensors", "restorer", config.loss)
@@ -120,6 +121,25 @@ def training_airlights(degraded_images):
 
     to_tensor = lambda image: torch.from_numpy(np.asarray(image, np.float32) / 255).permute(2, 0, 1)[None]  # noqa: E731
     return torch.cat([haze_airlight(to_tensor(image)) for image in degraded_images])
+
+
+def training_hazes(degraded_images, conditions, airlights):
+    """(N,): each whole training image's fog-map haze (`restorer.priors.map_haze`), before cropping.
+
+    At inference a photo restored whole measures its own; a crop would read only its
+    part. Measured with fog assumed (the image's airlight), so that a false fog call in
+    training meets the haze the map would read; on the denoised image as the prior sees
+    it, but not deblurred (0.2 s an image more, and blur hardly moves a dark channel).
+    """
+    import torch
+
+    hazes = []
+    with torch.no_grad():
+        for image, condition, light in zip(degraded_images, conditions, airlights):
+            foggy = fog_assumed(condition[None], light[None])
+            tensor = torch.from_numpy(np.asarray(image, np.float32) / 255).permute(2, 0, 1)[None]
+            hazes.append(map_haze(nlm_denoise(tensor, foggy), foggy))
+    return torch.cat(hazes)
 
 
 def restoration_loss(restored, clean, kind: str = "l1"):

@@ -1,9 +1,15 @@
 """Physical priors for the lite restorer: the diagnosis's parameters turned into pictures.
 
 The degradation model is ``I = B_k(t·J + (1 − t)·A) + S_rain + N`` (fog, then shake,
-then rain, then noise). Two of its steps invert in closed form when the diagnosis
-gives their parameters, so the network is handed their inverses beside the input
-instead of having to learn them from a few hundred thousand weights:
+then rain, then noise). Three of its steps have textbook inverses driven by the
+diagnosis's parameters, so the network is handed them beside the input instead of having
+to learn them from a few hundred thousand weights; they run newest first:
+
+- noise: non-local means (Buades et al., 2005; OpenCV's coloured variant) with its
+  strength set from the diagnosed mean σ. The network alone, at its size, denoised
+  heavy noise worse than this filter (validation photos, noise at severity 100:
+  28.7 dB / SSIM 0.66 against the filter's 30.1 / 0.77), and deconvolution amplifies
+  whatever noise is left, so the other two priors start from the denoised image;
 
 - shake: deconvolution with the Gaussian kernel the diagnosis describes (direction and
   effective length along it; across it, what the severity's RMS radius leaves), as a
@@ -37,7 +43,7 @@ import numpy as np
 
 from restorer.classical import line_kernel
 from rnr.diagnosis import DEGRADATIONS
-from rnr.encoding import param_offset
+from rnr.encoding import param_offset, param_slot
 
 FOG_T_FLOOR = 0.2  # the inversion divides by t: keep it from amplifying noise in dense fog
 HAZE_KEEP = 0.15  # the dark channel prior's 1 − ω: a little haze is left (depth cue, less harm from a wrong call)
@@ -48,6 +54,8 @@ HAZIEST_SHARE = 0.001  # the airlight: the mean colour of the 0.1% of pixels wit
 # (0.3 best for the Gaussian approximation); the diagnosed kernel only approximates the real one.
 DEBLUR_BALANCE = 0.3
 DEBLUR_NOISE_BALANCE = 20.0  # extra weight per unit of diagnosed mean sigma (0.05 sigma doubles it)
+NLM_STRENGTH = 1.0  # filter strength h per unit of diagnosed sigma in 8-bit levels (0.7-1.1 swept on validation noise)
+NLM_TEMPLATE, NLM_SEARCH = 5, 11  # OpenCV's windows: 11 px search is 0.07 s at 512², within 0.05 dB of 15 px (0.12 s)
 GREY_SPREAD = 2.0 / 255  # a photo whose channels differ by less than this everywhere is greyscale
 
 
@@ -101,21 +109,53 @@ def transmission_map(image, light) -> "torch.Tensor":  # noqa: F821
     return guided_filter(image.mean(dim=1, keepdim=True), raw).clamp(FOG_T_FLOOR, 1)
 
 
-def fog_inversion(image, condition):
-    """``(I − A·(1 − t(x))) / t(x)`` with the condition's airlight where fog is diagnosed, else the image."""
+def fog_condition(image, condition):
+    """(fogged (B,1,1,1) bool, the airlight (B,3,1,1)): where fog is diagnosed with parameters, and its colour.
+
+    On a greyscale photo the airlight's colour is dropped (its grey level kept).
+    """
     import torch
 
     start = param_offset("fog")
-    present = condition[:, 0].view(-1, 1, 1, 1)
     light = condition[:, start : start + 3].view(-1, 3, 1, 1)
     grey_light = light.mean(dim=1, keepdim=True).expand_as(light)
     light = torch.where(is_greyscale(image).view(-1, 1, 1, 1), grey_light, light)
-    withheld = condition[:, start + 4].view(-1, 1, 1, 1) <= 0  # t = 0: parameters withheld ("w/o params")
-    if not bool(((present > 0.5) & ~withheld).any()):
+    withheld = condition[:, param_slot("fog", "t_mean")[0]].view(-1, 1, 1, 1) <= 0  # t = 0: parameters withheld ("w/o params")
+    return (condition[:, 0].view(-1, 1, 1, 1) > 0.5) & ~withheld, light
+
+
+def map_haze(image, condition) -> "torch.Tensor":  # noqa: F821
+    """(B,): the mean haze, 1 − t, of each image's dark-channel transmission map (0 where no fog is diagnosed)."""
+    import torch
+
+    fogged, light = fog_condition(image, condition)
+    if not bool(fogged.any()):
+        return torch.zeros(image.shape[0])
+    return (1 - transmission_map(image, light)).flatten(1).mean(dim=1) * fogged.flatten().float()
+
+
+def fog_inversion(image, condition, photo_haze=None):
+    """``(I − A·(1 − t(x))) / t(x)`` with the condition's airlight where fog is diagnosed, else the image.
+
+    The map's haze is scaled down where it is denser than the diagnosis says (never up):
+    mean haze of the map = `photo_haze` (the whole photo's `map_haze`; this image's when
+    None), target = 1 − the diagnosed mean transmission. The dark channel reads pale
+    scenes and skies as haze; on validation samples (prior alone) this gained +5.64 dB
+    with the true diagnosis against +5.39 for the map as it is, +4.54 against +4.32 with
+    the lite reasoner's, and a false fog call on a noisy pale sky cost 4.6 dB instead of 13.5.
+    """
+    import torch
+
+    fogged, light = fog_condition(image, condition)
+    if not bool(fogged.any()):
         return image
     t = transmission_map(image, light)
+    haze_mean = map_haze(image, condition) if photo_haze is None else photo_haze.to(t.dtype)
+    target = 1 - condition[:, param_slot("fog", "t_mean")[0]] / param_slot("fog", "t_mean")[1]
+    scale = (target.clamp(min=0) / haze_mean.clamp(min=1e-3)).clamp(max=1).view(-1, 1, 1, 1)
+    t = 1 - (1 - t) * scale
     dehazed = ((image - light * (1 - t)) / t).clamp(0, 1)
-    return torch.where((present > 0.5) & ~withheld, dehazed, image)
+    return torch.where(fogged, dehazed, image)
 
 
 def with_image_airlight(condition, airlight):
@@ -131,14 +171,43 @@ def with_image_airlight(condition, airlight):
     return condition
 
 
+def at_scale(condition, scale: float):
+    """The condition of the photo reduced by `scale` (< 1): noise σ and shake length shrink with it.
+
+    Area averaging divides the noise's σ by about 1/scale and a kernel's length shrinks
+    alike; a shake left under 1.5 px is dropped (no kernel to invert at that size).
+    """
+    reduced = condition.clone()
+    sigma_index, _ = param_slot("noise", "sigma_mean")
+    length_index, length_scale = param_slot("shake", "length_px")
+    reduced[:, sigma_index] *= scale
+    reduced[:, length_index] *= scale
+    reduced[reduced[:, length_index] / length_scale < 1.5, DEGRADATIONS.index("shake")] = 0.0
+    return reduced
+
+
+def fog_assumed(condition, airlight, least_t_mean: float = 0.5):
+    """The condition with fog said present in the photo's `airlight`, its mean transmission at least `least_t_mean`.
+
+    What a false fog call would hand the priors: training measures the haze map under it.
+    """
+    start, (t_index, _) = param_offset("fog"), param_slot("fog", "t_mean")
+    foggy = condition.clone()
+    foggy[:, 0] = 1.0
+    foggy[:, start : start + 3] = airlight.to(foggy.dtype)
+    foggy[:, t_index] = foggy[:, t_index].clamp(min=least_t_mean)
+    return foggy
+
+
 def shake_kernels(condition, size: int) -> "torch.Tensor":  # noqa: F821
     """(B, size, size) line kernels from the diagnosed direction and length (zeros where no shake)."""
     import torch
 
     start, index = param_offset("shake"), DEGRADATIONS.index("shake")
+    length_index, length_scale = param_slot("shake", "length_px")
     kernels = np.zeros((condition.shape[0], size, size), np.float32)
     for row, vector in enumerate(condition.detach().cpu().numpy()):
-        length = min(float(vector[start + 2]) * 10, (size - 1) / 6)  # the encoding stores length / 10
+        length = min(float(vector[length_index]) / length_scale, (size - 1) / 6)
         if vector[index] < 0.5 or length <= 0.3:
             continue
         direction = math.degrees(math.atan2(vector[start], vector[start + 1])) / 2
@@ -156,7 +225,8 @@ def across_width(vector: np.ndarray, length: float) -> float:
     """
     n = len(DEGRADATIONS)
     index = DEGRADATIONS.index("shake")
-    r_max = (max(float(vector[param_offset("shake") + 4]) * 31, 3.0) - 1) / 2  # kernel size / 31
+    size_index, size_scale = param_slot("shake", "kernel_size")
+    r_max = (max(float(vector[size_index]) / size_scale, 3.0) - 1) / 2
     r_rms = max(float(vector[n + index]) * 100 - 1, 0.0) / 99 * r_max
     return float(np.clip(math.sqrt(max(r_rms**2 - length**2, 0.0)), 0.4, length))
 
@@ -187,7 +257,8 @@ def wiener_deblur(image, condition, size: int = 31):
     canvas[:, :size, :size] = kernels
     canvas = torch.roll(canvas, shifts=(-(size // 2), -(size // 2)), dims=(1, 2))  # centre at the origin
     transfer = torch.fft.rfft2(canvas)[:, None]
-    sigma = condition[:, param_offset("noise") + 2].clamp(min=0) / 10  # the encoding stores sigma * 10
+    sigma_index, sigma_scale = param_slot("noise", "sigma_mean")
+    sigma = condition[:, sigma_index].clamp(min=0) / sigma_scale
     balance = (DEBLUR_BALANCE * (1 + DEBLUR_NOISE_BALANCE * sigma)).view(-1, 1, 1, 1)
     penalty = balance * laplacian_power(height, width)
     restored = torch.fft.irfft2(torch.fft.rfft2(padded) * transfer.conj() / (transfer.abs() ** 2 + penalty), s=(height, width))
@@ -195,7 +266,34 @@ def wiener_deblur(image, condition, size: int = 31):
     return torch.where(shaken.view(-1, 1, 1, 1), restored, image)
 
 
-def physical_priors(image, condition):
-    """(deblurred, restored): the Wiener-deblurred image, and it with the fog inverted too."""
-    deblurred = wiener_deblur(image, condition)
-    return deblurred, fog_inversion(deblurred, condition)
+def nlm_denoise(image, condition):
+    """Each sample with diagnosed noise through non-local means at the diagnosed mean σ; the rest as they are."""
+    import cv2
+    import torch
+
+    index, scale = param_slot("noise", "sigma_mean")
+    present = condition[:, DEGRADATIONS.index("noise")] > 0.5
+    if not bool(present.any()):
+        return image
+    out = image.clone()
+    for row in torch.nonzero(present).flatten().tolist():
+        strength = float(np.clip(float(condition[row, index]) / scale * 255 * NLM_STRENGTH, 1.0, 60.0))
+        pixels = (image[row].detach().permute(1, 2, 0).clamp(0, 1).cpu().numpy() * 255 + 0.5).astype(np.uint8)
+        filtered = cv2.fastNlMeansDenoisingColored(pixels, None, strength, strength, NLM_TEMPLATE, NLM_SEARCH)
+        out[row] = torch.from_numpy(filtered).permute(2, 0, 1).to(image.dtype) / 255
+    return out
+
+
+def cleaned(image, condition):
+    """The image denoised, then deblurred, as the diagnosis says: what the fog inversion works on."""
+    return wiener_deblur(nlm_denoise(image, condition), condition)
+
+
+def physical_priors(image, condition, photo_haze=None):
+    """(deblurred, restored): the denoised then Wiener-deblurred image, and it with the fog inverted too.
+
+    `photo_haze` (B,): the whole photo's `map_haze` of its `cleaned` image, so that every
+    tile of a large photo scales its haze alike; None for an image restored whole.
+    """
+    deblurred = cleaned(image, condition)
+    return deblurred, fog_inversion(deblurred, condition, photo_haze)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Trains the shipped lite v2 weights from scratch on a CPU (2 cores), as they were made
 # (rnr/weights/MODEL_CARD.md). Writes data/ (the corpus and the synthetic sets), runs/lite-*/
-# (logs included) and copies the weights into rnr/weights/. About 3 h 30 min on 2 cores (stage 2b's
+# (logs included) and copies the weights into rnr/weights/. About 4 h 30 min on 2 cores (stage 2c: ~40 min; stage 2b's
 # diagnoses of 6000 training images alone take ~12 min).
 # Run it from a copy (bash reads a script as it goes: editing this file mid-run breaks the run).
 set -euo pipefail
@@ -37,10 +37,13 @@ rnr-train --stage reasoner --backend lite --config configs/lite/reasoner-1c.yaml
 # Stage 2b: the restorer for the priors as they are, on the 1c reasoner's own diagnoses for 40% of samples.
 rnr-train --stage restorer --backend lite --config configs/lite/restorer-2b.yaml --data data/v2-train-paper512,data/v2-train-mild \
     2>&1 | tee runs/lite-restorer-2b.log
+# Stage 2c: 2b fine-tuned for the denoising prior and the fog map's haze cap (restorer/priors.py).
+rnr-train --stage restorer --backend lite --config configs/lite/restorer-2c.yaml --data data/v2-train-paper512,data/v2-train-mild \
+    2>&1 | tee runs/lite-restorer-2c.log
 rnr-train --stage grpo --backend lite --config configs/lite/grpo.yaml --data data/v2-train-mild \
-    --restorer runs/lite-restorer-2b/lite-restorer.safetensors --reasoner runs/lite-reasoner-1c/lite-reasoner.safetensors \
+    --restorer runs/lite-restorer-2c/lite-restorer.safetensors --reasoner runs/lite-reasoner-1c/lite-reasoner.safetensors \
     2>&1 | tee runs/lite-grpo.log
 cp runs/lite-reasoner-1c/lite-reasoner.safetensors rnr/weights/lite-reasoner.safetensors
 # The GRPO result is the default restorer; the SFT one ships beside it (w/o RL in rnr-eval --ablation).
 cp runs/lite-grpo/lite-restorer.safetensors rnr/weights/lite-restorer.safetensors
-cp runs/lite-restorer-2b/lite-restorer.safetensors rnr/weights/lite-restorer-sft.safetensors
+cp runs/lite-restorer-2c/lite-restorer.safetensors rnr/weights/lite-restorer-sft.safetensors

@@ -10,11 +10,11 @@ from degradations import fog as fog_model
 from degradations import noise as noise_model
 from degradations import shake as shake_model
 from reasoner.lite import LiteReasoner, self_consistent
-from restorer.lite import LiteRestorer, keep_greyscale
+from restorer.lite import LiteRestorer, keep_greyscale, photo_haze
 from restorer.lite_net import LiteRestorationNet
-from restorer.priors import fog_inversion, is_greyscale, wiener_deblur
+from restorer.priors import fog_inversion, is_greyscale, map_haze, nlm_denoise, wiener_deblur
 from rnr import Diagnosis, Finding
-from rnr.encoding import encode
+from rnr.encoding import encode, param_offset, param_slot
 from rnr.metrics import psnr
 
 
@@ -63,6 +63,57 @@ def test_an_untrained_restorer_returns_a_greyscale_photo_greyscale():
     noisy = Diagnosis(noise=Finding(True, 30.0, {"k": 0.1, "b": 2.0, "sigma_mean": 0.015}))
     out = restorer.restore([grey], [noisy])[0]
     assert float(np.ptp(out, axis=2).max()) == 0.0
+
+
+def test_param_slot_finds_each_parameter_where_encode_writes_it():
+    diagnosis = Diagnosis(noise=Finding(True, 40.0, {"k": 0.15, "b": 4.0, "sigma_mean": 0.02}),
+                          shake=Finding(True, 20.0, {"direction_deg": 0.0, "length_px": 3.5, "energy": 0.2, "kernel_size": 15}))
+    vector = encode(diagnosis)
+    for name, parameter, value in (("noise", "sigma_mean", 0.02), ("shake", "length_px", 3.5), ("shake", "kernel_size", 15)):
+        index, scale = param_slot(name, parameter)
+        assert vector[index] / scale == pytest.approx(value)
+    assert param_slot("noise", "k")[0] == param_offset("noise")
+    with pytest.raises(KeyError, match="no parameter 'nope'"):
+        param_slot("fog", "nope")
+
+
+def test_the_denoising_prior_filters_only_a_diagnosed_noise():
+    clean = _photo(64)
+    noisy = np.clip(clean + np.random.default_rng(3).normal(0, 0.06, clean.shape), 0, 1).astype(np.float32)
+    diagnosis = Diagnosis(noise=Finding(True, noise_model.severity(0.06), {"k": 0.0, "b": 15.0, "sigma_mean": 0.06}))
+    denoised = nlm_denoise(_tensor(noisy), torch.from_numpy(encode(diagnosis))[None])[0].permute(1, 2, 0).numpy()
+    assert psnr(denoised, clean) > psnr(noisy, clean) + 1.5
+    untouched = nlm_denoise(_tensor(noisy), torch.from_numpy(encode(Diagnosis()))[None])
+    assert torch.equal(untouched, _tensor(noisy))
+
+
+def _fog(t_mean):
+    return Diagnosis(fog=Finding(True, fog_model.severity(t_mean), {"atmospheric_light": [0.8, 0.8, 0.8], "beta": 1.0, "t_mean": t_mean}))
+
+
+def test_fog_inversion_never_removes_more_haze_than_diagnosed():
+    hazy = _photo() * 0.4 + 0.6 * 0.8  # t = 0.4 everywhere: the dark-channel map reads dense haze
+    for t_mean in (0.4, 0.9):
+        condition = torch.from_numpy(encode(_fog(t_mean)))[None]
+        inverted = fog_inversion(_tensor(hazy), condition)[0].permute(1, 2, 0).numpy()
+        # J = (I − A(1 − t)) / t, so the haze the inversion assumed is read back from the mean levels
+        assumed_t = (hazy - 0.8).mean() / (inverted - 0.8).mean()
+        if t_mean == 0.9:  # a mild diagnosis: the map is scaled down to it
+            assert 1 - assumed_t == pytest.approx(1 - t_mean, abs=0.03)
+        else:  # as dense as the map, or denser: the map as it reads
+            assert 1 - assumed_t < float(map_haze(_tensor(hazy), condition)[0]) + 0.03
+    mild = torch.from_numpy(encode(_fog(0.9)))[None]
+    whole = fog_inversion(_tensor(hazy), mild)
+    half = fog_inversion(_tensor(hazy[:, :48]), mild, map_haze(_tensor(hazy), mild))  # a tile, told the photo's haze
+    torch.testing.assert_close(half[..., 4:-20], whole[..., :48][..., 4:-20], atol=0.02, rtol=0)
+
+
+def test_a_large_photo_measures_its_haze_once_for_all_tiles():
+    photo = np.tile(_photo(), (6, 6, 1))[:500, :540] * 0.5 + 0.4
+    condition = torch.from_numpy(encode(_fog(0.8)))[None]
+    whole = float(map_haze(_tensor(photo.astype(np.float32)), condition)[0])
+    reduced = float(photo_haze(photo.astype(np.float32), condition, side=270)[0])  # half size, as a large photo is read
+    assert 0 < reduced == pytest.approx(whole, abs=0.05)
 
 
 def test_a_diagnosis_is_self_consistent():
