@@ -138,15 +138,20 @@ class LiteRestorer:
         return [[self.restore_array(as_float_image(im), d, generator, temperature) for _ in range(n)] for im, d in zip(images, diagnoses)]
 
 
-def photo_airlight(image: np.ndarray, side: int = AIRLIGHT_SIDE):
-    """(1, 3) tensor: `restorer.priors.haze_airlight` of the whole photo, reduced to `side` px (a global colour)."""
+def reduced_photo(image: np.ndarray, side: int = AIRLIGHT_SIDE):
+    """((1, 3, h, w) tensor, scale): the photo area-reduced so its long side is at most `side` px (scale ≤ 1)."""
     import cv2
     import torch
 
-    scale = side / max(image.shape[:2])
+    scale = min(side / max(image.shape[:2]), 1.0)
     if scale < 1:
         image = cv2.resize(image, (max(round(image.shape[1] * scale), 1), max(round(image.shape[0] * scale), 1)), interpolation=cv2.INTER_AREA)
-    return haze_airlight(torch.from_numpy(np.ascontiguousarray(image, np.float32)).permute(2, 0, 1)[None])
+    return torch.from_numpy(np.ascontiguousarray(image, np.float32)).permute(2, 0, 1)[None], scale
+
+
+def photo_airlight(image: np.ndarray, side: int = AIRLIGHT_SIDE):
+    """(1, 3) tensor: `restorer.priors.haze_airlight` of the whole photo, reduced to `side` px (a global colour)."""
+    return haze_airlight(reduced_photo(image, side)[0])
 
 
 def photo_haze(image: np.ndarray, condition, side: int = AIRLIGHT_SIDE):
@@ -154,14 +159,9 @@ def photo_haze(image: np.ndarray, condition, side: int = AIRLIGHT_SIDE):
 
     The condition is reduced with it (`restorer.priors.at_scale`).
     """
-    import cv2
-    import torch
-
-    scale = min(side / max(image.shape[:2]), 1.0)
-    small = cv2.resize(image, (max(round(image.shape[1] * scale), 1), max(round(image.shape[0] * scale), 1)), interpolation=cv2.INTER_AREA)
+    small, scale = reduced_photo(image, side)
     reduced = at_scale(condition, scale)
-    tensor = torch.from_numpy(np.ascontiguousarray(small, np.float32)).permute(2, 0, 1)[None]
-    return map_haze(cleaned(tensor, reduced), reduced)
+    return map_haze(cleaned(small, reduced), reduced)
 
 
 def keep_greyscale(image: np.ndarray, restored: np.ndarray) -> np.ndarray:

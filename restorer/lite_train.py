@@ -115,12 +115,18 @@ def train(config: LiteRestorerConfig) -> Path:
     return train_on_crops(restorer.model, step_loss, config, "lite-restorer.safetensors", "restorer", config.loss)
 
 
+def as_tensor(image):
+    """An 8-bit (H, W, 3) training image as a (1, 3, H, W) float tensor in [0, 1]."""
+    import torch
+
+    return torch.from_numpy(np.asarray(image, np.float32) / 255).permute(2, 0, 1)[None]
+
+
 def training_airlights(degraded_images):
     """(N, 3): each whole training image's haze airlight (`restorer.priors.haze_airlight`), before cropping."""
     import torch
 
-    to_tensor = lambda image: torch.from_numpy(np.asarray(image, np.float32) / 255).permute(2, 0, 1)[None]  # noqa: E731
-    return torch.cat([haze_airlight(to_tensor(image)) for image in degraded_images])
+    return torch.cat([haze_airlight(as_tensor(image)) for image in degraded_images])
 
 
 def training_hazes(degraded_images, conditions, airlights):
@@ -137,8 +143,7 @@ def training_hazes(degraded_images, conditions, airlights):
     with torch.no_grad():
         for image, condition, light in zip(degraded_images, conditions, airlights):
             foggy = fog_assumed(condition[None], light[None])
-            tensor = torch.from_numpy(np.asarray(image, np.float32) / 255).permute(2, 0, 1)[None]
-            hazes.append(map_haze(nlm_denoise(tensor, foggy), foggy))
+            hazes.append(map_haze(nlm_denoise(as_tensor(image), foggy), foggy))
     return torch.cat(hazes)
 
 

@@ -160,7 +160,8 @@ def fog_inversion(image, condition, photo_haze=None):
         return image
     t = transmission_map(image, light)
     haze_mean = (1 - t).flatten(1).mean(dim=1) if photo_haze is None else photo_haze.to(t.dtype)  # this image's map_haze
-    target = 1 - condition[:, param_slot("fog", "t_mean")[0]] / param_slot("fog", "t_mean")[1]
+    t_index, t_scale = param_slot("fog", "t_mean")
+    target = 1 - condition[:, t_index] / t_scale
     scale = (target.clamp(min=0) / haze_mean.clamp(min=1e-3)).clamp(max=1).view(-1, 1, 1, 1)
     t = 1 - (1 - t) * scale
     dehazed = ((image - light * (1 - t)) / t).clamp(0, 1)

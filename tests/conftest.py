@@ -77,3 +77,14 @@ def no_local_weights(tmp_path, monkeypatch):
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setattr(download_util, "DEFAULT_CACHE_DIR", str(tmp_path / "torch" / "hub" / "pyiqa"))
+
+
+@pytest.fixture(scope="session")
+def sft_restorer(tiny_qwen_edit_dir, tiny_synth_set, tmp_path_factory) -> Path:
+    """A 2-step LoRA SFT of the tiny Qwen-Image-Edit restorer (rnr-train), the policy GRPO tests start from."""
+    from rnr.cli.train import main as train_main
+
+    out = tmp_path_factory.mktemp("sft") / "restorer"
+    args = ["--stage", "restorer", "--config", "configs/restorer/tiny.yaml", "--data", str(tiny_synth_set)]
+    assert train_main([*args, "--model", str(tiny_qwen_edit_dir), "--output", str(out)]) == 0
+    return out

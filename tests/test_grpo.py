@@ -66,14 +66,6 @@ def test_one_step_lowers_the_rewarded_candidates_error_relative_to_its_group(pol
     assert gap(after) < gap(before.detach())
 
 
-@pytest.fixture(scope="module")
-def sft_restorer(tiny_qwen_edit_dir, tiny_synth_set, tmp_path_factory):
-    out = tmp_path_factory.mktemp("sft") / "restorer"
-    args = ["--stage", "restorer", "--config", "configs/restorer/tiny.yaml", "--data", str(tiny_synth_set)]
-    assert train_main([*args, "--model", str(tiny_qwen_edit_dir), "--output", str(out)]) == 0
-    return out
-
-
 def _transformer_state(restorer_dir, base):
     from restorer.qwen import QwenEditRestorer
 

@@ -12,7 +12,6 @@ import torch
 from safetensors.torch import load_file
 
 from rl.grpo import GRPOConfig, train
-from rnr.cli.train import main as train_main
 
 CPU_TWO_PROCESSES = "configs/accelerate/cpu-2-processes.yaml"
 
@@ -71,14 +70,6 @@ def test_a_resumed_run_continues_with_the_same_step_and_optimizer_state(tiny_syn
     assert any(not torch.equal(original[k], after_whole[k]) for k in original)
     # With AdamW's moments reset, step 3 would differ; with the step count lost, its bias correction would.
     assert all(torch.equal(after_whole[k], after_resumed[k]) for k in after_whole)
-
-
-@pytest.fixture(scope="module")
-def sft_restorer(tiny_qwen_edit_dir, tiny_synth_set, tmp_path_factory):
-    out = tmp_path_factory.mktemp("sft") / "restorer"
-    args = ["--stage", "restorer", "--config", "configs/restorer/tiny.yaml", "--data", str(tiny_synth_set)]
-    assert train_main([*args, "--model", str(tiny_qwen_edit_dir), "--output", str(out)]) == 0
-    return out
 
 
 ONE_CPU_PROCESS = ["--cpu", "--num_processes", "1", "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
