@@ -43,7 +43,13 @@ rnr-train --stage restorer --backend lite --config configs/lite/restorer-2c.yaml
 rnr-train --stage grpo --backend lite --config configs/lite/grpo.yaml --data data/v2-train-mild \
     --restorer runs/lite-restorer-2c/lite-restorer.safetensors --reasoner runs/lite-reasoner-1c/lite-reasoner.safetensors \
     2>&1 | tee runs/lite-grpo.log
-cp runs/lite-reasoner-1c/lite-reasoner.safetensors rnr/weights/lite-reasoner.safetensors
+# Stage 1d: the reasoner with fog-free noisy pale scenes and more shake (run after GRPO in 12-03's session).
+rnr-synth --input data/corpus/train --output data/v2-train-pale512 --num 1500 --size 512 --seed 14 --no-stages --quiet --workers 2 \
+    --config configs/lite/synth-v2-pale.yaml
+synth --input data/corpus/val --output data/v2-val-check512 --num 300 --seed 41 --config configs/synth/default.yaml --size 512
+rnr-train --stage reasoner --backend lite --config configs/lite/reasoner-1d.yaml \
+    --data data/v2-train-pale512,data/v2-train-paper512,data/v2-train-mild 2>&1 | tee runs/lite-reasoner-1d.log
+cp runs/lite-reasoner-1d/lite-reasoner.safetensors rnr/weights/lite-reasoner.safetensors
 # The GRPO result is the default restorer; the SFT one ships beside it (w/o RL in rnr-eval --ablation).
 cp runs/lite-grpo/lite-restorer.safetensors rnr/weights/lite-restorer.safetensors
 cp runs/lite-restorer-2c/lite-restorer.safetensors rnr/weights/lite-restorer-sft.safetensors
