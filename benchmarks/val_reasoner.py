@@ -1,4 +1,5 @@
-"""Validation of a lite reasoner: presence precision / recall / F1 and severity MAE per degradation, false fog calls.
+"""Validation of a lite reasoner: reasoner.accuracy's report (presence, severity and parameter
+errors per degradation) and the false fog calls, the worst of a lite reasoner's mistakes.
 
     python benchmarks/val_reasoner.py data/v2-val-check512b [WEIGHTS]
 
@@ -8,11 +9,12 @@ WEIGHTS defaults to the shipped reasoner. Run it on validation sets only, never 
 
 import json
 import sys
+import time
 
 import numpy as np
 from datasets import load_from_disk
 
-from reasoner.accuracy import presence_scores, severity_mae
+from reasoner.accuracy import accuracy_report, markdown
 from reasoner.lite import LiteReasoner
 from rnr.diagnosis import Diagnosis
 
@@ -20,18 +22,15 @@ from rnr.diagnosis import Diagnosis
 def main() -> None:
     data = load_from_disk(sys.argv[1])
     reasoner = LiteReasoner.load(sys.argv[2]) if len(sys.argv) > 2 else LiteReasoner.load()
-    truth, images, stems = [], [], []
-    for row in data:
-        record = json.loads(row["record"])
-        truth.append(Diagnosis.from_record(record))
-        stems.append(record["stem"])
-        images.append(np.asarray(row["degraded"].convert("RGB"), np.float32) / 255)
+    records = [json.loads(r) for r in data["record"]]
+    truth = [Diagnosis.from_record(r) for r in records]
+    images = [np.asarray(im.convert("RGB"), np.float32) / 255 for im in data["degraded"]]
+    start = time.perf_counter()
     predicted = reasoner.diagnose(images)
-    scores, mae = presence_scores(predicted, truth), severity_mae(predicted, truth)
-    print("| degradation | precision | recall | F1 | severity MAE |\n|---|---:|---:|---:|---:|")
-    for name, score in scores.items():
-        print(f"| {name} | {score['precision']:.3f} | {score['recall']:.3f} | {score['f1']:.3f} | {mae[name]:.2f} |")
-    false_fog = [(stem, sorted(t.present())) for p, t, stem in zip(predicted, truth, stems)
+    report = accuracy_report(predicted, truth, parse_failures=0, seconds=time.perf_counter() - start)
+    print(markdown(report, f"Lite reasoner {reasoner.name} on {sys.argv[1]}"))
+    # A false fog call is the one that repaints a clean pale photo (MODEL_CARD.md, stage 1d).
+    false_fog = [(r["stem"], sorted(t.present())) for p, t, r in zip(predicted, truth, records)
                  if "fog" in p.present() and "fog" not in t.present()]
     print(f"false fog calls: {len(false_fog)} {false_fog}")
 

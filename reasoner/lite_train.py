@@ -41,11 +41,18 @@ class LiteReasonerConfig:
     # the training photos leave F1 flat over wide ranges (rain 0.98-0.99 from 0.2 to 0.85) that
     # unseen photos do not share (rnr/weights/MODEL_CARD.md).
     calibration_tolerance: float = 0.01
+    # Cut-offs calibration may not go below (fog, shake, rain, noise; empty: none), for a false alarm
+    # that the calibration sets do not show: stage 1d's calibrated shake cut-off of 0.30 called a
+    # softened clean photo shaken (tests/test_lite.py), so reasoner-1d.yaml keeps shake at 0.60 or above.
+    minimum_thresholds: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         from rnr.pairs import check_crop_training
 
         check_crop_training(self)
+        if self.minimum_thresholds and len(self.minimum_thresholds) != len(DEGRADATIONS):
+            raise ValueError(f"minimum_thresholds: give {len(DEGRADATIONS)} cut-offs ({', '.join(DEGRADATIONS)}), "
+                             f"not {len(self.minimum_thresholds)}")
 
 
 def diagnosis_loss(outputs, targets):
@@ -84,7 +91,8 @@ def train(config: LiteReasonerConfig) -> Path:
     output = train_on_crops(model, step_loss, config, "lite-reasoner.safetensors", "reasoner", "loss", kept)
     if config.calibration_data:
         thresholds = calibrate_file(
-            output / "lite-reasoner.safetensors", config.calibration_data, config.calibration_beta, config.calibration_tolerance
+            output / "lite-reasoner.safetensors", config.calibration_data, config.calibration_beta,
+            config.calibration_tolerance, config.minimum_thresholds,
         )
         print(json.dumps({"presence_thresholds": dict(zip(DEGRADATIONS, thresholds))}), flush=True)
     return output
@@ -115,8 +123,11 @@ def best_thresholds(
     return tuple(chosen)
 
 
-def calibrate_file(weights: str | Path, data: str, beta: float = 1.0, tolerance: float = 0.0) -> tuple[float, ...]:
-    """Tune the presence thresholds of a weights file on a held-out set; rewrite the file with them (atomically)."""
+def calibrate_file(
+    weights: str | Path, data: str, beta: float = 1.0, tolerance: float = 0.0, minimum: tuple[float, ...] = ()
+) -> tuple[float, ...]:
+    """Tune the presence thresholds of a weights file on a held-out set, none below `minimum`;
+    rewrite the file with them (atomically)."""
     import torch
     from safetensors.torch import load_file
 
@@ -127,8 +138,11 @@ def calibrate_file(weights: str | Path, data: str, beta: float = 1.0, tolerance:
     pairs = load_pairs(data)
     logits, _, _ = split_outputs(reasoner.predict(list(pairs.degraded)))  # uint8: predict converts
     present = np.array([[r[name]["present"] for name in DEGRADATIONS] for r in pairs.records], bool)
-    thresholds = best_thresholds(torch.sigmoid(logits).numpy(), present, beta, tolerance)
+    calibrated = best_thresholds(torch.sigmoid(logits).numpy(), present, beta, tolerance)
+    thresholds = tuple(max(cut, floor) for cut, floor in zip(calibrated, minimum or (0.0,) * len(calibrated)))
     metadata = {"presence_thresholds": json.dumps(thresholds), "calibrated_on": str(data)}
     metadata |= {"calibration_beta": str(beta), "calibration_tolerance": str(tolerance)}
+    if minimum:
+        metadata |= {"calibrated_thresholds": json.dumps(calibrated), "minimum_thresholds": json.dumps(tuple(minimum))}
     save_safetensors(load_file(str(weights)), weights, metadata)
     return thresholds

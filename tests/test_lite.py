@@ -193,6 +193,29 @@ def test_calibrated_thresholds_travel_in_the_weights_file(tmp_path, tiny_synth_s
     assert strict.diagnose([np.full((64, 64, 3), 0.5, np.float32)])[0].is_clean
 
 
+def test_calibration_keeps_each_cut_off_at_or_above_the_configured_minimum(tmp_path, tiny_synth_set):
+    import shutil
+
+    from safetensors import safe_open
+
+    from reasoner.lite import WEIGHTS
+    from reasoner.lite_train import LiteReasonerConfig, calibrate_file
+
+    weights = tmp_path / "r.safetensors"
+    shutil.copy(WEIGHTS, weights)
+    calibrated = calibrate_file(weights, str(tiny_synth_set))
+    minimum = (0.0, 0.9, 0.0, 0.95)
+    floored = calibrate_file(weights, str(tiny_synth_set), minimum=minimum)
+    assert floored == (calibrated[0], max(calibrated[1], 0.9), calibrated[2], max(calibrated[3], 0.95))
+    assert LiteReasoner.load(weights).thresholds == floored
+    with safe_open(str(weights), "pt") as handle:  # the file says what calibration chose and what raised it
+        metadata = handle.metadata()
+    assert json.loads(metadata["calibrated_thresholds"]) == list(calibrated)
+    assert json.loads(metadata["minimum_thresholds"]) == list(minimum)
+    with pytest.raises(ValueError, match=r"minimum_thresholds: give 4 cut-offs \(fog, shake, rain, noise\), not 1"):
+        LiteReasonerConfig(minimum_thresholds=(0.6,))
+
+
 def test_edge_sharpness_reads_blur_along_its_direction_whatever_the_contrast():
     import torch
 
