@@ -37,10 +37,18 @@ class ChannelNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(1, channels, 1, 1))
         self.bias = nn.Parameter(torch.zeros(1, channels, 1, 1))
 
-    def forward(self, x):
-        mean = x.mean(dim=1, keepdim=True)
-        var = (x - mean).pow(2).mean(dim=1, keepdim=True)
-        return (x - mean) / (var + 1e-6).sqrt() * self.weight + self.bias
+    def forward(self, x, scale=None, shift=None):
+        """The norm, then its affine; with `scale`/`shift` (B, C) the FiLM after it, folded into that affine.
+
+        Folded, the affine and the FiLM are one multiply-add (the norm was a quarter of the
+        network's time on a CPU); torch.var_mean, one pass in principle, was twice as slow.
+        """
+        weight, bias = self.weight, self.bias
+        if scale is not None:
+            gain = 1 + scale[:, :, None, None]
+            weight, bias = weight * gain, bias * gain + shift[:, :, None, None]
+        centred = x - x.mean(dim=1, keepdim=True)
+        return torch.addcmul(bias, centred * torch.rsqrt((centred * centred).mean(dim=1, keepdim=True) + 1e-6), weight)
 
 
 class NAFBlock(nn.Module):
@@ -58,8 +66,7 @@ class NAFBlock(nn.Module):
         self.gamma = nn.Parameter(torch.zeros(1, channels, 1, 1))
 
     def forward(self, x, scale, shift):
-        y = self.norm1(x) * (1 + scale[:, :, None, None]) + shift[:, :, None, None]
-        a, b = self.depthwise(self.expand(y)).chunk(2, dim=1)
+        a, b = self.depthwise(self.expand(self.norm1(x, scale, shift))).chunk(2, dim=1)
         x = x + self.project(a * b) * self.beta
         a, b = self.ffn_expand(self.norm2(x)).chunk(2, dim=1)
         return x + self.ffn_project(a * b) * self.gamma

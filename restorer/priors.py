@@ -44,6 +44,7 @@ import numpy as np
 from restorer.classical import line_kernel
 from rnr.diagnosis import DEGRADATIONS
 from rnr.encoding import param_offset, param_slot
+from rnr.filters import sliding_max
 
 FOG_T_FLOOR = 0.2  # the inversion divides by t: keep it from amplifying noise in dense fog
 HAZE_KEEP = 0.15  # the dark channel prior's 1 − ω: a little haze is left (depth cue, less harm from a wrong call)
@@ -72,7 +73,7 @@ def dark_channel(image) -> "torch.Tensor":  # noqa: F821
     darkest = image.amin(dim=1, keepdim=True)
     padded = F.pad(-darkest, (DARK_PATCH,) * 4, mode="replicate")
     side = 2 * DARK_PATCH + 1  # separable: a square window's minimum is the minimum of its rows' minima
-    return -F.max_pool2d(F.max_pool2d(padded, (1, side), stride=1), (side, 1), stride=1)
+    return -sliding_max(padded, side)
 
 
 def haze_airlight(image) -> "torch.Tensor":  # noqa: F821

@@ -46,6 +46,26 @@ def test_the_shipped_models_load_offline_and_take_any_size():
     np.testing.assert_array_equal(restorer.restore([images[0]], [clean])[0], images[0])  # nothing diagnosed, nothing changed
 
 
+def test_the_loaded_restorer_runs_channels_last_and_matches_the_planar_network_it_trained_as():
+    import copy
+
+    import torch
+
+    restorer = LiteRestorer.load()
+    network = restorer.model
+    assert network.inlet.weight.is_contiguous(memory_format=torch.channels_last)
+    planar = copy.deepcopy(network).to(memory_format=torch.contiguous_format)
+    generator = torch.Generator().manual_seed(3)
+    image, noise = torch.rand(1, 3, 64, 96, generator=generator), torch.zeros(1, 1, 64, 96)
+    condition = torch.rand(1, network.film[0].in_features, generator=generator)
+    with torch.no_grad():
+        fast, reference = network(image, image, image, noise, condition), planar(image, image, image, noise, condition)
+    assert float((fast - reference).abs().max()) < 1e-5 and float((reference - image).abs().max()) > 1e-3
+    norm = network.levels[0][0].norm1  # the FiLM folded into the norm's affine is the FiLM after it
+    x, scale, shift = torch.randn(2, 32, 5, 7, generator=generator), torch.randn(2, 32, generator=generator), torch.randn(2, 32, generator=generator)
+    torch.testing.assert_close(norm(x, scale, shift), norm(x) * (1 + scale[:, :, None, None]) + shift[:, :, None, None])
+
+
 def test_sampling_is_deterministic_by_default_and_diverse_when_asked():
     import torch
 
