@@ -150,11 +150,12 @@ def reasoner_sft(meter: Meter, model: str, data: Path, output: Path, preset: str
 
 
 # --- stage 1': diagnosis ----------------------------------------------------------------
-def diagnose(meter: Meter, model: str, images: list, device: str, max_new_tokens: int, batch_size: int = 8) -> dict[str, Any]:
+def diagnose(meter: Meter, model: str, images: list, device: str, max_new_tokens: int, batch_size: int = 8,
+             dtype: str = "bfloat16") -> dict[str, Any]:
     from reasoner.qwen import QwenReasoner
 
     with meter.phase("load"):
-        reasoner = QwenReasoner.from_pretrained(model, device=device, dtype="bfloat16", max_new_tokens=max_new_tokens)
+        reasoner = QwenReasoner.from_pretrained(model, device=device, dtype=dtype, max_new_tokens=max_new_tokens)
     new_tokens = []
     generate = reasoner.model.generate
 
@@ -245,7 +246,8 @@ def restore(meter: Meter, pipeline, images: list, max_pixels: int, **options) ->
 
 
 # --- stage 3: GRPO ----------------------------------------------------------------------
-def grpo_steps(meter: Meter, pipeline, judge: str, data: Path, output: Path, preset: str, device: str, **overrides) -> dict[str, Any]:
+def grpo_steps(meter: Meter, pipeline, judge: str, data: Path, output: Path, preset: str, device: str, judge_dtype: str = "bfloat16",
+               **overrides) -> dict[str, Any]:
     """Algorithm 1's step as `rl.grpo.train` takes it, on an already built pipeline: the frozen judge
     diagnoses the input, the policy rolls out a group, the judge scores each candidate, one update."""
     import numpy as np
@@ -264,7 +266,7 @@ def grpo_steps(meter: Meter, pipeline, judge: str, data: Path, output: Path, pre
     dataset = load_from_disk(str(data))
     with meter.phase("load judge"):
         judge_model = QwenReasoner.from_pretrained(
-            judge, device=device, dtype="bfloat16", max_new_tokens=config.judge_max_new_tokens,
+            judge, device=device, dtype=judge_dtype, max_new_tokens=config.judge_max_new_tokens,
             min_pixels=config.judge_min_pixels, max_pixels=config.judge_max_pixels,
         )
     meter.wrap(judge_model.model, "generate", "judge")

@@ -7,13 +7,16 @@ depth ``d`` in [0, 1] (0 near, 1 far). Severity from the mean transmission:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 
 from degradations.ranges import check_range, uniform
+
+if TYPE_CHECKING:
+    from rnr.diagnosis import Finding
 
 T_MIN = 0.05
 
@@ -76,3 +79,27 @@ def t_mean_for(severity_score: float) -> float:
     (1.0, 0.05, 0.4)
     """
     return float(1.0 - (np.clip(severity_score, 1.0, 100.0) - 1.0) / 99.0 * (1.0 - T_MIN))
+
+
+# A diagnosis's fog finding read back as the physics above: the consumers of a Diagnosis ask
+# here, so the parameter names live in rnr.schema and this module only.
+
+
+def consistent(finding: Finding) -> Finding:
+    """The finding with its mean transmission derived from its severity (`t_mean_for`), one fact stated once.
+
+    >>> from rnr.diagnosis import Finding
+    >>> consistent(Finding(True, 50.5, {"t_mean": 0.9})).params["t_mean"]
+    0.525
+    """
+    if not finding.present or "t_mean" not in finding.params:
+        return finding
+    return replace(finding, params={**finding.params, "t_mean": t_mean_for(finding.severity)})
+
+
+def haze_of(finding: Finding) -> tuple[Any, float] | None:
+    """(airlight, mean transmission) of a diagnosed fog, or None when absent or either is missing."""
+    params = finding.params
+    if not finding.present or "atmospheric_light" not in params or "t_mean" not in params:
+        return None
+    return params["atmospheric_light"], params["t_mean"]

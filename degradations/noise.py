@@ -7,12 +7,15 @@ image and ``s = σ̄ / 0.05 · 99 + 1`` (clipped to [1, 100]).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from degradations.ranges import check_range, uniform
+
+if TYPE_CHECKING:
+    from rnr.diagnosis import Finding
 
 SIGMA_AT_FULL_SCORE = 0.05
 
@@ -68,3 +71,24 @@ def severity(sigma_mean: float) -> float:
     (1.0, 50.5, 100.0)
     """
     return float(np.clip(sigma_mean / SIGMA_AT_FULL_SCORE * 99.0 + 1.0, 1.0, 100.0))
+
+
+# A diagnosis's noise finding read back as the physics above: the consumers of a Diagnosis ask
+# here, so the parameter names live in rnr.schema and this module only.
+
+
+def consistent(finding: Finding) -> Finding:
+    """The finding with its severity derived from its mean σ (`severity`), one fact stated once.
+
+    >>> from rnr.diagnosis import Finding
+    >>> consistent(Finding(True, 90.0, {"sigma_mean": 0.025})).severity
+    50.5
+    """
+    if not finding.present or "sigma_mean" not in finding.params:
+        return finding
+    return replace(finding, severity=severity(finding.params["sigma_mean"]))
+
+
+def sigma_of(finding: Finding) -> float:
+    """The diagnosed mean σ (in [0, 1] units); without one, roughly what the severity implies."""
+    return finding.params.get("sigma_mean", finding.severity / 99 * SIGMA_AT_FULL_SCORE)

@@ -55,7 +55,7 @@ class RainParams:
 def sample_params(
     rng: np.random.Generator,
     config: RainConfig = RainConfig(),
-    atmospheric_light: tuple[float, float, float] | None = None,
+    fog_light: tuple[float, float, float] | None = None,
 ) -> RainParams:
     """Rain under fog takes the fog's atmospheric light as its colour (physical consistency)."""
     density = uniform(rng, config.density)
@@ -63,7 +63,7 @@ def sample_params(
     length = uniform(rng, config.length_px)
     width = uniform(rng, config.width_px)
     opacity = uniform(rng, config.opacity)
-    color = atmospheric_light if atmospheric_light is not None else tuple(uniform(rng, config.color) for _ in range(3))
+    color = fog_light if fog_light is not None else tuple(uniform(rng, config.color) for _ in range(3))
     seed = int(rng.integers(0, 2**63 - 1))
     return RainParams(density, slant, length, width, opacity, tuple(float(c) for c in color), seed)
 

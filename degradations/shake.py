@@ -14,13 +14,16 @@ the image is viewed (rows grow downwards, so a kernel along the rising diagonal 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 
 from degradations.ranges import check_range, uniform
+
+if TYPE_CHECKING:
+    from rnr.diagnosis import Finding
 
 
 @dataclass(frozen=True)
@@ -142,3 +145,28 @@ def severity(r_rms: float, kernel_size: int) -> float:
     """
     r_max = (kernel_size - 1) / 2
     return float(np.clip(r_rms / r_max * 99.0 + 1.0, 1.0, 100.0))
+
+
+# A diagnosis's shake finding read back as the physics above: the consumers of a Diagnosis ask
+# here, so the parameter names live in rnr.schema and this module only.
+
+
+def consistent(finding: Finding) -> Finding:
+    """The finding with its severity at least what its effective length implies (r_rms >= length).
+
+    >>> from rnr.diagnosis import Finding
+    >>> consistent(Finding(True, 10.0, {"length_px": 7.5, "kernel_size": 31})).severity
+    50.5
+    """
+    params = finding.params
+    if not finding.present or "length_px" not in params or "kernel_size" not in params:
+        return finding
+    return replace(finding, severity=max(finding.severity, severity(params["length_px"], params["kernel_size"])))
+
+
+def line_of(finding: Finding, shortest_px: float = 0.3) -> tuple[float, float] | None:
+    """(direction in degrees, effective length in px) of a diagnosed shake longer than `shortest_px`, else None."""
+    params = finding.params
+    if not finding.present or params.get("length_px", 0) <= shortest_px:
+        return None
+    return params.get("direction_deg", 0.0), params["length_px"]

@@ -59,14 +59,8 @@ def self_consistent(diagnosis: Diagnosis) -> Diagnosis:
 
     from degradations import fog, noise, shake
 
-    findings = {}
-    if diagnosis.fog.present and "t_mean" in diagnosis.fog.params:
-        findings["fog"] = replace(diagnosis.fog, params={**diagnosis.fog.params, "t_mean": fog.t_mean_for(diagnosis.fog.severity)})
-    if diagnosis.noise.present and "sigma_mean" in diagnosis.noise.params:
-        findings["noise"] = replace(diagnosis.noise, severity=noise.severity(diagnosis.noise.params["sigma_mean"]))
-    p = diagnosis.shake.params
-    if diagnosis.shake.present and "length_px" in p and "kernel_size" in p:
-        findings["shake"] = replace(diagnosis.shake, severity=max(diagnosis.shake.severity, shake.severity(p["length_px"], p["kernel_size"])))
+    findings = {"fog": fog.consistent(diagnosis.fog), "noise": noise.consistent(diagnosis.noise),
+                "shake": shake.consistent(diagnosis.shake)}
     return replace(diagnosis, **findings)
 
 

@@ -23,6 +23,7 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 
+from degradations import fog, noise, shake
 from rnr.diagnosis import Diagnosis
 from rnr.imageio import as_float_image
 
@@ -38,8 +39,8 @@ def denoise(image: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.fastNlMeansDenoisingColored(uint8, None, strength, strength, 5, 15).astype(np.float32) / 255
 
 
-def line_kernel(direction_deg: float, length_px: float, width_px: float = 0.5) -> np.ndarray:
-    """A normalised blur kernel along the diagnosed direction: Gaussian, std `length_px` along it, `width_px` across.
+def line_kernel(direction: float, length: float, width: float = 0.5) -> np.ndarray:
+    """A normalised blur kernel along `direction` (degrees): Gaussian, std `length` px along it, `width` px across.
 
     Gaussian, not a flat segment: the synthesizer's walk weights its middle most (a
     Gaussian over the exposure), and on its kernels this shape deconvolves better.
@@ -48,12 +49,12 @@ def line_kernel(direction_deg: float, length_px: float, width_px: float = 0.5) -
     >>> k.shape, round(float(k.sum()), 6), bool(k[5:8].sum() > 0.95)  # horizontal: the middle rows
     ((13, 13), 1.0, True)
     """
-    length = max(float(length_px), 0.3)
+    length = max(float(length), 0.3)
     half = int(math.ceil(3 * length))
     rows, cols = np.mgrid[-half : half + 1, -half : half + 1].astype(np.float64)
-    dx, dy = math.cos(math.radians(direction_deg)), -math.sin(math.radians(direction_deg))  # rows grow downwards
+    dx, dy = math.cos(math.radians(direction)), -math.sin(math.radians(direction))  # rows grow downwards
     along, across = cols * dx + rows * dy, rows * dx - cols * dy
-    kernel = np.exp(-0.5 * (along / length) ** 2 - 0.5 * (across / max(float(width_px), 0.3)) ** 2)
+    kernel = np.exp(-0.5 * (along / length) ** 2 - 0.5 * (across / max(float(width), 0.3)) ** 2)
     return (kernel / kernel.sum()).astype(np.float32)
 
 
@@ -77,15 +78,15 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int = 30, eps: 
     return box(a) * guide + box(b)
 
 
-def dehaze(image: np.ndarray, light: Sequence[float], t_mean: float, omega: float = 0.95) -> np.ndarray:
-    """``J = (I − A) / max(t, t0) + A`` with the diagnosed A and a dark-channel t scaled to mean `t_mean`."""
+def dehaze(image: np.ndarray, light: Sequence[float], mean_transmission: float, omega: float = 0.95) -> np.ndarray:
+    """``J = (I − A) / max(t, t0) + A`` with the diagnosed A and a dark-channel t scaled to `mean_transmission`."""
     light = np.clip(np.asarray(light, np.float32), 0.05, 1.0)
     normalised = image / light
     dark = cv2.erode(normalised.min(axis=2), np.ones((DARK_PATCH, DARK_PATCH), np.uint8))
     transmission = 1.0 - omega * dark
     grey = cv2.cvtColor(image.astype(np.float32), cv2.COLOR_RGB2GRAY)
     transmission = guided_filter(grey, transmission.astype(np.float32), radius=max(4, min(image.shape[:2]) // 16))
-    transmission *= float(t_mean) / max(float(transmission.mean()), 1e-3)
+    transmission *= float(mean_transmission) / max(float(transmission.mean()), 1e-3)
     transmission = np.clip(transmission, T_FLOOR, 1.0)[..., None]
     return np.clip((image - light) / transmission + light, 0, 1).astype(np.float32)
 
@@ -96,13 +97,13 @@ def restore_array(image: np.ndarray, diagnosis: Diagnosis | None) -> np.ndarray:
     if diagnosis is None:
         return restored.copy()
     if diagnosis.noise.present:
-        restored = denoise(restored, diagnosis.noise.params.get("sigma_mean", diagnosis.noise.severity / 99 * 0.05))
-    shake = diagnosis.shake.params
-    if diagnosis.shake.present and shake.get("length_px", 0) > 0.3:
-        restored = deconvolve(restored, line_kernel(shake.get("direction_deg", 0.0), shake["length_px"]))
-    fog = diagnosis.fog.params
-    if diagnosis.fog.present and "atmospheric_light" in fog and "t_mean" in fog:
-        restored = dehaze(restored, fog["atmospheric_light"], fog["t_mean"])
+        restored = denoise(restored, noise.sigma_of(diagnosis.noise))
+    line = shake.line_of(diagnosis.shake)
+    if line is not None:
+        restored = deconvolve(restored, line_kernel(*line))
+    haze = fog.haze_of(diagnosis.fog)
+    if haze is not None:
+        restored = dehaze(restored, *haze)
     return restored
 
 

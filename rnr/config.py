@@ -68,6 +68,8 @@ def _coerce(key: str, hint: Any, value: Any, example: str | None = None) -> Any:
         raise ConfigError(f"{key}: no value given; write e.g. {key}={example}")
     if isinstance(value, bool) and bool not in options and (float in options or int in options):
         raise ConfigError(f"{key}: {str(value).lower()} is not a number; write e.g. {key}={example}")
+    if isinstance(value, bool) and str in options and bool not in options:
+        raise ConfigError(f"{key}: YAML reads {str(value).lower()} (or yes/no, on/off) as a yes/no; quote the word: {key}: 'no'")
     if value is None or isinstance(value, bool) or str in options:
         return value
     try:
@@ -113,8 +115,23 @@ def apply_overrides(data: Mapping[str, Any], overrides: list[str]) -> dict[str, 
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise ConfigError(f"override {item!r}: {part} is not a section")
-        node[parts[-1]] = yaml.safe_load(raw)
+        node[parts[-1]] = override_value(raw)
     return result
+
+
+def override_value(raw: str) -> Any:
+    """An override's value read as YAML, but only ``true`` / ``false`` as yes/no (YAML 1.2's rule).
+
+    YAML 1.1 reads ``no``, ``off``, ``yes`` and ``on`` as booleans, so ``mixed_precision=no``
+    (accelerate's own word) would arrive as False; on the command line they stay words.
+
+    >>> override_value("no"), override_value("False"), override_value("[1, 2]"), override_value("5e-5")
+    ('no', False, [1, 2], '5e-5')
+    """
+    value = yaml.safe_load(raw)
+    if isinstance(value, bool) and raw.strip().lower() not in ("true", "false"):
+        return raw.strip()
+    return value
 
 
 def load_config(cls: type[T], path: str | Path | None = None, overrides: list[str] | None = None) -> T:

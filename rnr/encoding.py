@@ -2,7 +2,7 @@
 
 Layout (`VECTOR_SIZE` = 26): 4 presence flags, 4 severities / 100, then each parameter's
 slots in `rnr.schema` order, each value times its schema `scale` (18 in all: fog's light
-r, g, b, beta / 3, t_mean; shake's sin 2θ, cos 2θ, as directions are axial, ...).
+r, g, b, β / 3, mean transmission; shake's sin 2θ, cos 2θ, as directions are axial, ...).
 Parameters of an absent degradation are 0; decoding clips each into its schema `bounds`.
 """
 
@@ -43,8 +43,7 @@ def param_slot(name: str, parameter: str) -> tuple[int, float]:
 def encode(diagnosis: Diagnosis | None) -> np.ndarray:
     """float32 [VECTOR_SIZE]; None (no reasoner) encodes as all zeros.
 
-    >>> from rnr import Finding
-    >>> v = encode(Diagnosis(noise=Finding(True, 40.0, {"k": 0.15, "b": 4.0, "sigma_mean": 0.02})))
+    >>> v = encode(Diagnosis.parse("Gaussian noise: Yes (40/100)\\n- Gaussian noise: k 0.15, b 4, mean sigma 0.02").diagnosis)
     >>> [round(float(x), 3) for x in v[:8]], [round(float(x), 3) for x in v[-3:]]
     ([0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.4], [0.5, 0.2, 0.2])
     """

@@ -59,8 +59,8 @@ def explain(diagnosis: Diagnosis) -> str:
 
     Absent ones say "none found", so "no shake" reads apart from "shake not checked".
 
-    >>> from rnr.diagnosis import Finding
-    >>> print(explain(Diagnosis(shake=Finding(True, 35.9, {"direction_deg": 143.2, "length_px": 2.72, "kernel_size": 17}))))
+    >>> shaken = Diagnosis.parse("Motion blur: Yes (35.9/100)\\n- Motion blur: direction 143.2, length 2.72, kernel size 17")
+    >>> print(explain(shaken.diagnosis))
       Fog: none found
       Camera shake: severity 36/100 — smeared along 143° from horizontal by about 2.7 px (within a 17 px kernel)
       Rain streaks: none found

@@ -58,3 +58,19 @@ def test_numbers_are_read_as_the_fields_declare_them(tmp_path):
     assert isinstance(config.learning_rate, float) and isinstance(config.limit, int)
     with pytest.raises(ConfigError, match="temperature: 'warm' is not a number"):
         load_config(GRPOConfig, None, ["temperature=warm"])
+
+
+def test_accelerates_no_is_a_word_on_the_command_line_and_a_clear_error_unquoted_in_a_file(tmp_path):
+    """YAML 1.1 reads no/off/yes/on as booleans: mixed_precision=no arrived as False ("got False")."""
+    from rl.grpo import GRPOConfig
+
+    assert load_config(GRPOConfig, None, ["mixed_precision=no"]).mixed_precision == "no"
+    assert load_config(GRPOConfig, None, ["mixed_precision=bf16"]).mixed_precision == "bf16"
+    path = tmp_path / "g.yaml"
+    path.write_text("mixed_precision: 'no'\n")
+    assert load_config(GRPOConfig, path).mixed_precision == "no"
+    path.write_text("mixed_precision: no\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(GRPOConfig, path)
+    assert str(error.value) == ("mixed_precision: YAML reads false (or yes/no, on/off) as a yes/no; "
+                                "quote the word: mixed_precision: 'no'")

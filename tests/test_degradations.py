@@ -148,7 +148,7 @@ def test_rain_blends_towards_its_colour_by_alpha():
 
 
 def test_rain_colour_follows_the_fog_light():
-    params = rain.sample_params(np.random.default_rng(0), atmospheric_light=(0.71, 0.82, 0.93))
+    params = rain.sample_params(np.random.default_rng(0), fog_light=(0.71, 0.82, 0.93))
     assert params.color == (0.71, 0.82, 0.93)
 
 

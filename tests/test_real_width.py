@@ -90,6 +90,14 @@ def test_versions_are_checked_before_anything_runs(monkeypatch, capsys):
     assert "peft           0.0.1  (setup.cfg pins 0.21.2)" in capsys.readouterr().out
 
 
+def test_native_precision_is_bf16_only_where_the_cpu_computes_in_it():
+    import bench_real_width as bench
+
+    assert bench.native_dtype("flags\t\t: fpu sse2 avx2 fma avx512f avx512bw\n") == "float32"
+    assert bench.native_dtype("flags\t\t: fpu avx2 avx512f avx512_bf16 avx512_vnni\n") == "bfloat16"
+    assert bench.native_dtype("flags\t\t: fpu avx2 amx_bf16 amx_tile\n") == "bfloat16"
+
+
 @pytest.mark.slow
 def test_gpu_check_rehearses_every_stage_with_tiny_models(tmp_path):
     run_script("gpu_check.py", "--tiny", "--json", str(tmp_path / "report.json"), "--workdir", str(tmp_path))
@@ -108,10 +116,17 @@ def test_gpu_check_rehearses_every_stage_with_tiny_models(tmp_path):
 
 @pytest.mark.slow
 def test_real_width_models_run_every_stage_on_a_cpu(tmp_path):
-    """Published widths, one decoder layer, 128² images: each stage does its real work and is measured."""
+    """Published widths, one decoder layer, 128² images: each stage does its real work and is measured.
+
+    In bf16 where the CPU computes in it, else in float32: CI's machines without AVX-512 BF16
+    ran bf16 about 12x slower and past the timeout (the bench's default stays bf16)."""
+    import bench_real_width as bench
+
     run_script("bench_real_width.py", "--size", "128", "--layers", "1", "--max-new-tokens", "4", "--judge", "qwen3-vl-2b",
-               "--workdir", str(tmp_path), "--json", str(tmp_path / "report.json"))
+               "--dtype", "native", "--workdir", str(tmp_path), "--json", str(tmp_path / "report.json"))
     report = json.loads((tmp_path / "report.json").read_text())
+    assert report["dtype"] == bench.native_dtype()
+    bytes_per_weight = 2 if report["dtype"] == "bfloat16" else 4
     runs = {run["stage"]: run for run in report["runs"]}
     assert set(runs) == {"reasoner-sft", "diagnose", "restorer-sft", "restore", "grpo"}
     assert runs["reasoner-sft"]["result"]["lora_changed"] and math.isfinite(runs["reasoner-sft"]["result"]["loss"])
@@ -123,7 +138,7 @@ def test_real_width_models_run_every_stage_on_a_cpu(tmp_path):
     assert grpo["result"]["lora_changed"] and grpo["result"]["log"][0]["grad_norm"] > 0
     assert grpo["phases"]["judge"]["calls"] == 2  # the input, then the group of 2 in one batch
     splits = report["splits"]["1"]
-    assert splits["transformer"]["layer_bytes"] == 2 * 339_831_296 and splits["transformer"]["full_layers"] == 60
+    assert splits["transformer"]["layer_bytes"] == bytes_per_weight * 339_831_296 and splits["transformer"]["full_layers"] == 60
     assert splits["text_encoder"]["full_layers"] == 28 and splits["reasoner"]["full_layers"] == 28
     resident = splits["transformer"]["rest_bytes"] + splits["transformer"]["layer_bytes"] + splits["text_encoder"]["layer_bytes"]
     assert runs["restore"]["phases"]["restore"]["peak_bytes"] > resident  # the weights are really there
