@@ -13,7 +13,12 @@ from pathlib import Path
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
+
+
+@pytest.fixture(autouse=True)
+def benchmarks_importable(monkeypatch):
+    """The scripts under benchmarks/ import as modules for these tests only (sys.path restored after each)."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
 
 
 def run_script(name: str, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
