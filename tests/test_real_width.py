@@ -123,15 +123,14 @@ def test_gpu_check_rehearses_every_stage_with_tiny_models(tmp_path):
 def test_real_width_models_run_every_stage_on_a_cpu(tmp_path):
     """Published widths, one decoder layer, 128² images: each stage does its real work and is measured.
 
-    In bf16 where the CPU computes in it, else in float32: CI's machines without AVX-512 BF16
-    ran bf16 about 12x slower and past the timeout (the bench's default stays bf16)."""
-    import bench_real_width as bench
-
+    In float32 on every CPU: without AVX-512 BF16 bf16 runs about 12x slower, and CI's machine ran
+    it past the timeout (2 min 38 s in float32 here against 2 min 4 s in bf16; 12.5 GiB). The bf16
+    paths are the tiny models' tests; the bench's default stays bf16."""
     run_script("bench_real_width.py", "--size", "128", "--layers", "1", "--max-new-tokens", "4", "--judge", "qwen3-vl-2b",
-               "--dtype", "native", "--workdir", str(tmp_path), "--json", str(tmp_path / "report.json"))
+               "--dtype", "float32", "--workdir", str(tmp_path), "--json", str(tmp_path / "report.json"))
     report = json.loads((tmp_path / "report.json").read_text())
-    assert report["dtype"] == bench.native_dtype()
-    bytes_per_weight = 2 if report["dtype"] == "bfloat16" else 4
+    assert report["dtype"] == "float32"
+    bytes_per_weight = 4
     runs = {run["stage"]: run for run in report["runs"]}
     assert set(runs) == {"reasoner-sft", "diagnose", "restorer-sft", "restore", "grpo"}
     assert runs["reasoner-sft"]["result"]["lora_changed"] and math.isfinite(runs["reasoner-sft"]["result"]["loss"])
