@@ -58,22 +58,6 @@ GOVERNS = {"sft steps": "reasoner", "generate": "reasoner", "judge": "judge", "t
            "transformer": "transformer", "lora steps": "transformer", "backward": "transformer"}
 
 
-def native_dtype(cpuinfo: str | None = None) -> str:
-    """bfloat16 where this CPU computes in it (AVX-512 BF16 or AMX), else float32.
-
-    Without those instructions torch runs bf16 matrix products in a scalar fallback about
-    12x slower (reasoner SFT at 128²: 211 CPU s against 17 under ONEDNN_MAX_CPU_ISA=AVX2
-    ATEN_CPU_CAPABILITY=avx2), so a test that must finish picks the precision the CPU has.
-    """
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            return "float32"
-    flags = set(cpuinfo.split())
-    return "bfloat16" if {"avx512_bf16", "amx_bf16"} & flags else "float32"
-
-
 def build(workdir: Path, layers: int, reasoner: str, judge: str, dtype: str = "bfloat16") -> dict[str, Any]:
     """Save the three models at `layers` layers; returns their folders and per-layer weight bytes."""
     folders = {"reasoner": workdir / f"{reasoner}-{layers}", "judge": workdir / f"{judge}-judge-{layers}",
@@ -214,9 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-new-tokens", type=int, default=32, help="tokens a diagnosis may generate (default 32)")
     parser.add_argument("--workdir", type=Path, help="where models and sets go (default: a temporary folder)")
     parser.add_argument("--json", type=Path, help="write every measurement here")
-    parser.add_argument("--dtype", default="bfloat16", choices=("bfloat16", "float32", "native"),
-                        help="weights and autocast (default bfloat16, as the stages run on a GPU); native: bfloat16 where "
-                             "this CPU computes in it, else float32 (bf16 without AVX-512 BF16 is ~12x slower)")
+    parser.add_argument("--dtype", default="bfloat16", choices=("bfloat16", "float32"),
+                        help="weights and autocast (default bfloat16, as the stages run on a GPU); float32 on a CPU "
+                             "without AVX-512 BF16, where bf16 is ~12x slower")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--built", type=Path, help=argparse.SUPPRESS)
     return parser
@@ -252,8 +236,6 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.dtype == "native":
-        args.dtype = native_dtype()
     if args.child == "build":
         print("RESULT " + json.dumps(build(args.workdir, args.layers[0], args.reasoner, args.judge, args.dtype)))
         return 0

@@ -5,7 +5,8 @@
 Only samples the reasoner calls noisy are restored (the window changes nothing elsewhere);
 for each window it prints the mean gain over the input, the mean and worst change against the
 first window, the mean SSIM gain, how many samples end worse than their input by more than 1 dB
-and the time of a restore (7 against 11 kept PSNR and lost 0.008 SSIM on both sets, so 11 stays). Validation photos only (the sets of restorer/priors.py's NLM_SEARCH note:
+and the time of a restore (7 against 11 kept PSNR and lost 0.008 SSIM on both sets, so 11 stays).
+Validation photos only (the sets of restorer/priors.py's NLM_SEARCH note:
 `rnr-synth --input data/corpus/val --output data/nlm-val512 --num 120 --size 512 --seed 9191
 --no-stages --config configs/synth/default.yaml`, and seed 9292).
 """

@@ -89,6 +89,8 @@ def consistent(finding: Finding) -> Finding:
     return replace(finding, severity=severity(finding.params["sigma_mean"]))
 
 
-def sigma_of(finding: Finding) -> float:
-    """The diagnosed mean σ (in [0, 1] units); without one, roughly what the severity implies."""
+def sigma_of(finding: Finding) -> float | None:
+    """The diagnosed mean σ (in [0, 1] units), roughly what the severity implies without one; None when absent."""
+    if not finding.present:
+        return None
     return finding.params.get("sigma_mean", finding.severity / 99 * SIGMA_AT_FULL_SCORE)

@@ -96,8 +96,9 @@ def restore_array(image: np.ndarray, diagnosis: Diagnosis | None) -> np.ndarray:
     restored = np.asarray(image, np.float32)
     if diagnosis is None:
         return restored.copy()
-    if diagnosis.noise.present:
-        restored = denoise(restored, noise.sigma_of(diagnosis.noise))
+    sigma = noise.sigma_of(diagnosis.noise)
+    if sigma is not None:
+        restored = denoise(restored, sigma)
     line = shake.line_of(diagnosis.shake)
     if line is not None:
         restored = deconvolve(restored, line_kernel(*line))

@@ -95,14 +95,6 @@ def test_versions_are_checked_before_anything_runs(monkeypatch, capsys):
     assert "peft           0.0.1  (setup.cfg pins 0.21.2)" in capsys.readouterr().out
 
 
-def test_native_precision_is_bf16_only_where_the_cpu_computes_in_it():
-    import bench_real_width as bench
-
-    assert bench.native_dtype("flags\t\t: fpu sse2 avx2 fma avx512f avx512bw\n") == "float32"
-    assert bench.native_dtype("flags\t\t: fpu avx2 avx512f avx512_bf16 avx512_vnni\n") == "bfloat16"
-    assert bench.native_dtype("flags\t\t: fpu avx2 amx_bf16 amx_tile\n") == "bfloat16"
-
-
 @pytest.mark.slow
 def test_gpu_check_rehearses_every_stage_with_tiny_models(tmp_path):
     run_script("gpu_check.py", "--tiny", "--json", str(tmp_path / "report.json"), "--workdir", str(tmp_path))

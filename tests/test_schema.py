@@ -192,6 +192,7 @@ def test_each_parameter_is_named_by_the_schema_its_producer_and_at_most_one_cons
     """Renaming a parameter touches its schema entry, its degradation module and at most one file more
     (the restorer's priors read the vector slots they invert); every other consumer asks the degradation
     module (`fog.haze_of`, `shake.line_of`, `noise.sigma_of`, `*.consistent`) or derives from the schema."""
-    offenders = {name: files for name, files in consumers_of_parameters().items() if len(files) > 1}
+    consumers = consumers_of_parameters()
+    offenders = {name: files for name, files in consumers.items() if len(files) > 1}
     assert not offenders, f"name parameters through rnr.schema or their degradation module: {offenders}"
-    assert consumers_of_parameters()["fog.t_mean"] == ["restorer/priors.py"]  # the rule sees real uses
+    assert consumers["fog.t_mean"] == ["restorer/priors.py"]  # the rule sees real uses
