@@ -271,19 +271,36 @@ def corruption_suite(folder: str, limit: int | None, reasoner: Any, restorer: An
     return rows
 
 
-def speed_512(reasoner: Any, restorer: Any) -> float:
-    """Median of 5 on bench_large's foggy, noisy 512x512 photo: a photo diagnosed clean would skip the network and time nothing."""
-    from bench_large import foggy_photo
-
-    photo = foggy_photo(512, 512)
+def median_restore_seconds(photo: np.ndarray, reasoner: Any, restorer: Any) -> tuple[float, Any]:
+    """(median of 5 diagnose + restore times, the diagnosis)."""
     times = []
     for _ in range(5):
         start = time.perf_counter()
-        restorer.restore([photo], reasoner.diagnose([photo]))
+        diagnoses = reasoner.diagnose([photo])
+        restorer.restore([photo], diagnoses)
         times.append(time.perf_counter() - start)
-    seconds = statistics.median(times)
+    return statistics.median(times), diagnoses[0]
+
+
+def speed_512(reasoner: Any, restorer: Any) -> tuple[float, float]:
+    """(foggy, shaken) seconds: median of 5 on bench_large's foggy, noisy 512x512 photo, and on it shaken instead.
+
+    A photo diagnosed clean would skip the network and time nothing; the shaken one adds the
+    kernel estimate (restorer/kernels.py), which the foggy one does not need.
+    """
+    import cv2
+    from bench_large import foggy_photo
+    from skimage import data
+
+    from degradations import shake
+
+    seconds, _ = median_restore_seconds(foggy_photo(512, 512), reasoner, restorer)
     print(f"\nDiagnose + restore one 512x512 photo: {seconds:.3f} s (median of 5, 2 threads)")
-    return seconds
+    walk = shake.sample_params(np.random.default_rng(0), shake.ShakeConfig(kernel_size=(21, 21)))
+    sharp = cv2.resize(data.astronaut(), (512, 512), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    shaken_seconds, diagnosis = median_restore_seconds(shake.apply(sharp, walk), reasoner, restorer)
+    print(f"The same, shaken (a 21 px walk; diagnosed: {called(diagnosis)}): {shaken_seconds:.3f} s")
+    return seconds, shaken_seconds
 
 
 def speed_large(args: argparse.Namespace) -> dict:
@@ -352,7 +369,9 @@ def photo_targets(results: dict) -> list[dict]:
                            f"{photos['share_40db']:.1%} of {photos['count']}"))
         rows.append(_check("clean photos: none < 30 dB", photos["min_psnr"], photos["min_psnr"] >= 30, f"min {fmt_db(photos['min_psnr'])}"))
     rows += corruption_targets(results.get("corruptions"))
-    rows.append(_check("512x512 diagnose + restore ≤ 0.5 s", results["seconds_512"], results["seconds_512"] <= 0.5, f"{results['seconds_512']:.3f} s"))
+    slowest = max(results["seconds_512"], results.get("seconds_512_shaken", 0.0))  # a shaken photo adds the kernel estimate
+    shown = f"{results['seconds_512']:.3f} s foggy, {results.get('seconds_512_shaken', float('nan')):.3f} s shaken"
+    rows.append(_check("512x512 diagnose + restore ≤ 0.5 s", slowest, slowest <= 0.5, shown))
     large = results.get("large")
     if large is None or "failed" in large:
         why = "--large" if large is None else f"failed: {large['failed']}"
@@ -483,7 +502,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["clean_photos"], photo_worst = clean_photos(args.clean_photos, args.limit, reasoner, lite)
     if args.corruptions:
         results["corruptions"] = corruption_suite(args.corruptions, args.limit, reasoner, lite)
-    results["seconds_512"] = speed_512(reasoner, lite)
+    results["seconds_512"], results["seconds_512_shaken"] = speed_512(reasoner, lite)
     if args.large:
         results["large"] = speed_large(args)
     results["targets"] = set_targets(results) + photo_targets(results)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from restorer.lite import LiteRestorer
-from restorer.priors import fog_assumed, haze_airlight, map_haze, nlm_denoise, with_image_airlight
+from restorer.lite import LiteRestorer, photo_kernel
+from restorer.priors import centre_padded, fog_assumed, haze_airlight, map_haze, nlm_denoise, with_image_airlight
 from rnr.diagnosis import DEGRADATIONS, Diagnosis
 from rnr.encoding import PARAM_SLOTS, encode, param_offset
 
@@ -38,6 +38,8 @@ class LiteRestorerConfig:
     reasoner: str = ""
     predicted_share: float = 0.5
     init: str = ""  # start from these weights (fine-tuning) instead of the zero-outlet network
+    # Deconvolve shaken training images with the kernel estimated from each (restorer.kernels), as inference does.
+    estimated_kernels: bool = True
     # "l1", or "psnr": the mean over the batch of each crop's 10·log10(MSE + 1e-5) (NAFNet's loss).
     # L1 barely sees a nearly clean crop (41 dB in, 32 dB out is a tiny L1 error); the log weighs
     # every crop by how good it already is, which is what "no sample made worse" asks.
@@ -95,6 +97,7 @@ def train(config: LiteRestorerConfig) -> Path:
     predicted = predicted_conditions(config.reasoner, pairs.degraded) if config.reasoner else None
     airlights = training_airlights(pairs.degraded)
     hazes = training_hazes(pairs.degraded, conditions, airlights)
+    kernels = training_kernels(pairs.degraded, conditions) if config.estimated_kernels else None
     restorer = LiteRestorer.load(config.init) if config.init else LiteRestorer(model=seeded(LiteRestorationNet, config.seed))
     restorer.model.train()
     generator = torch.Generator().manual_seed(config.seed)
@@ -107,9 +110,14 @@ def train(config: LiteRestorerConfig) -> Path:
             condition[chosen] = predicted[index][chosen]
         condition[torch.rand(len(index), generator=generator) < config.empty_share] = 0
         condition = with_image_airlight(condition, airlights[index])  # as at inference: the photo's own
-        (clean, degraded), condition = flip_pairs([clean, degraded], condition, rng)
+        if kernels is None:
+            (clean, degraded), condition = flip_pairs([clean, degraded], condition, rng)
+            kernel = None
+        else:  # a kernel flips with its image
+            (clean, degraded, kernel), condition = flip_pairs([clean, degraded, kernels[index][:, None]], condition, rng)
+            kernel = kernel[:, 0]
         temperature = float(rng.uniform(0, 1)) if rng.random() < 0.5 else 0.0
-        restored = restorer.forward(degraded, condition, generator, temperature, hazes[index])
+        restored = restorer.forward(degraded, condition, generator, temperature, hazes[index], kernel)
         return restoration_loss(restored, clean, config.loss)
 
     return train_on_crops(restorer.model, step_loss, config, "lite-restorer.safetensors", "restorer", config.loss)
@@ -145,6 +153,24 @@ def training_hazes(degraded_images, conditions, airlights):
             foggy = fog_assumed(condition[None], light[None])
             hazes.append(map_haze(nlm_denoise(as_tensor(image), foggy), foggy))
     return torch.cat(hazes)
+
+
+def training_kernels(degraded_images, conditions):
+    """(N, k, k): each whole training image's shake kernel estimated as at inference (`photo_kernel`), before cropping.
+
+    With its true diagnosis's kernel size; zeros where it has no shake, so that a false shake
+    call in training deconvolves with the diagnosis's line kernel (`restorer.priors.deblur_kernels`).
+    A crop is too small to estimate a kernel from, and an inference tile shares its photo's.
+    """
+    import torch
+    from tqdm import tqdm
+
+    found = []
+    for image, condition in tqdm(list(zip(degraded_images, conditions)), desc="kernels", unit="image", leave=False):
+        kernel = photo_kernel(np.asarray(image, np.float32) / 255, condition[None])
+        found.append(kernel[0] if kernel is not None else torch.zeros(1, 1))
+    size = max(kernel.shape[-1] for kernel in found)
+    return torch.stack([centre_padded(kernel[None], size)[0] for kernel in found])
 
 
 def restoration_loss(restored, clean, kind: str = "l1"):

@@ -54,6 +54,9 @@ HAZIEST_SHARE = 0.001  # the airlight: the mean colour of the 0.1% of pixels wit
 # Laplacian-penalty weight without noise: swept 0.002-1 on shaken samples with true parameters
 # (0.3 best for the Gaussian approximation); the diagnosed kernel only approximates the real one.
 DEBLUR_BALANCE = 0.3
+# With a kernel estimated from the photo (restorer.kernels), which fits the blur better, the penalty is on the gradient
+# (first differences), as in the estimator's own latent step, and lighter.
+ESTIMATED_BALANCE = 0.02
 DEBLUR_NOISE_BALANCE = 20.0  # extra weight per unit of diagnosed mean sigma (0.05 sigma doubles it)
 NLM_STRENGTH = 1.0  # filter strength h per unit of diagnosed sigma in 8-bit levels (0.7-1.1 swept on validation noise)
 # OpenCV's windows: 11 px search is 0.12 s at 512², within 0.05 dB of 15 px. 7 px (0.05 s) was tried with the
@@ -255,12 +258,58 @@ def laplacian_power(height: int, width: int):
     return torch.fft.rfft2(laplacian).abs() ** 2
 
 
-def wiener_deblur(image, condition, size: int = 31):
-    """Least-squares deconvolution with each sample's diagnosed kernel, on a reflected border."""
+def gradient_power(height: int, width: int):
+    """|FFT of the forward differences|², x plus y, on a height x width grid (rfft layout)."""
+    import torch
+
+    dx, dy = torch.zeros(height, width), torch.zeros(height, width)
+    dx[0, 0] = dy[0, 0] = -1.0
+    dx[0, -1] = dy[-1, 0] = 1.0
+    return torch.fft.rfft2(dx).abs() ** 2 + torch.fft.rfft2(dy).abs() ** 2
+
+
+def shake_sizes(condition) -> list[int | None]:
+    """Each row's diagnosed kernel size (odd px) where the shake prior would deconvolve, else None."""
+    from restorer.kernels import kernel_support
+
+    index, (length_index, length_scale), (size_index, size_scale) = (
+        DEGRADATIONS.index("shake"), param_slot("shake", "length_px"), param_slot("shake", "kernel_size"))
+    return [kernel_support(float(v[size_index]) / size_scale) if v[index] >= 0.5 and v[length_index] / length_scale > 0.3 else None
+            for v in condition.detach().cpu().numpy()]
+
+
+def centre_padded(kernels, size: int):
+    """(B, size, size): odd square kernels zero-padded about their centre."""
+    import torch.nn.functional as F
+
+    pad = (size - kernels.shape[-1]) // 2
+    return F.pad(kernels, (pad,) * 4) if pad > 0 else kernels
+
+
+def deblur_kernels(condition, size: int, estimated=None):
+    """((B, k, k), (B,) bool): the kernel each row is deconvolved with (zeros where no shake is diagnosed), and which are estimated.
+
+    `estimated` (B or 1, k', k'): kernels estimated from the photo (`restorer.kernels`); a row
+    whose estimate is all zero (none made) gets the diagnosis's line kernel instead.
+    """
+    import torch
+
+    if estimated is None:
+        return shake_kernels(condition, size), torch.zeros(condition.shape[0], dtype=torch.bool)
+    size = max(size, estimated.shape[-1])
+    line = shake_kernels(condition, size)
+    estimated = centre_padded(estimated.to(line.dtype), size).expand_as(line)
+    use = (estimated.flatten(1).sum(dim=1) > 0) & (line.flatten(1).sum(dim=1) > 0)  # estimated, and shake diagnosed
+    return torch.where(use[:, None, None], estimated, line), use
+
+
+def wiener_deblur(image, condition, size: int = 31, estimated=None):
+    """Least-squares deconvolution with each sample's kernel (`deblur_kernels`), on a reflected border."""
     import torch
     import torch.nn.functional as F
 
-    kernels = shake_kernels(condition, size)
+    kernels, from_photo = deblur_kernels(condition, size, estimated)
+    size = kernels.shape[-1]
     shaken = kernels.flatten(1).sum(dim=1) > 0
     if not bool(shaken.any()):
         return image
@@ -273,8 +322,9 @@ def wiener_deblur(image, condition, size: int = 31):
     transfer = torch.fft.rfft2(canvas)[:, None]
     sigma_index, sigma_scale = param_slot("noise", "sigma_mean")
     sigma = condition[:, sigma_index].clamp(min=0) / sigma_scale
-    balance = (DEBLUR_BALANCE * (1 + DEBLUR_NOISE_BALANCE * sigma)).view(-1, 1, 1, 1)
-    penalty = balance * laplacian_power(height, width)
+    noisier = (1 + DEBLUR_NOISE_BALANCE * sigma).view(-1, 1, 1, 1)
+    penalty = torch.where(from_photo.view(-1, 1, 1, 1), ESTIMATED_BALANCE * gradient_power(height, width),
+                          DEBLUR_BALANCE * laplacian_power(height, width)) * noisier
     restored = torch.fft.irfft2(torch.fft.rfft2(padded) * transfer.conj() / (transfer.abs() ** 2 + penalty), s=(height, width))
     restored = restored[..., pad : pad + image.shape[-2], pad : pad + image.shape[-1]].clamp(0, 1)
     return torch.where(shaken.view(-1, 1, 1, 1), restored, image)
@@ -298,16 +348,17 @@ def nlm_denoise(image, condition):
     return out
 
 
-def cleaned(image, condition):
+def cleaned(image, condition, photo_kernels=None):
     """The image denoised, then deblurred, as the diagnosis says: what the fog inversion works on."""
-    return wiener_deblur(nlm_denoise(image, condition), condition)
+    return wiener_deblur(nlm_denoise(image, condition), condition, estimated=photo_kernels)
 
 
-def physical_priors(image, condition, photo_haze=None):
+def physical_priors(image, condition, photo_haze=None, photo_kernels=None):
     """(deblurred, restored): the denoised then Wiener-deblurred image, and it with the fog inverted too.
 
     `photo_haze` (B,): the whole photo's `map_haze` of its `cleaned` image, so that every
     tile of a large photo scales its haze alike; None for an image restored whole.
+    `photo_kernels` (B or 1, k, k): shake kernels estimated from the whole photo (`deblur_kernels`).
     """
-    deblurred = cleaned(image, condition)
+    deblurred = cleaned(image, condition, photo_kernels)
     return deblurred, fog_inversion(deblurred, condition, photo_haze)

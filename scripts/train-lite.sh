@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Trains the shipped lite v2 weights from scratch on a CPU (2 cores), as they were made
 # (rnr/weights/MODEL_CARD.md). Writes data/ (the corpus and the synthetic sets), runs/lite-*/
-# (logs included) and copies the weights into rnr/weights/. About 4 h 30 min on 2 cores (stage 2c: ~40 min; stage 2b's
+# (logs included) and copies the weights into rnr/weights/. About 5 h 30 min on 2 cores (stage 2c: ~40 min; 2d: ~50 min; stage 2b's
 # diagnoses of 6000 training images alone take ~12 min).
 # Run it from a copy (bash reads a script as it goes: editing this file mid-run breaks the run).
 set -euo pipefail
@@ -53,6 +53,14 @@ rnr-train --stage reasoner --backend lite --config configs/lite/reasoner-1d.yaml
 # reasoner-1d.yaml keeps the shake cut-off at 0.60 or above (minimum_thresholds; calibration chose 0.30, at which a
 # softened clean photo was called shaken: rnr/weights/MODEL_CARD.md, stage 1d).
 cp runs/lite-reasoner-1d/lite-reasoner.safetensors rnr/weights/lite-reasoner.safetensors
+# Stage 2d (12-04): 2c fine-tuned for the shake kernel estimated from each photo (restorer/kernels.py), 40% of
+# samples on the 1d reasoner's diagnoses; then GRPO from it, judged by the 1d reasoner.
+rnr-train --stage restorer --backend lite --config configs/lite/restorer-2d.yaml --data data/v2-train-paper512,data/v2-train-mild \
+    init=runs/lite-restorer-2c/lite-restorer.safetensors reasoner=runs/lite-reasoner-1d/lite-reasoner.safetensors \
+    2>&1 | tee runs/lite-restorer-2d.log
+rnr-train --stage grpo --backend lite --config configs/lite/grpo.yaml --data data/v2-train-mild output=runs/lite-grpo-2d \
+    --restorer runs/lite-restorer-2d/lite-restorer.safetensors --reasoner runs/lite-reasoner-1d/lite-reasoner.safetensors \
+    2>&1 | tee runs/lite-grpo-2d.log
 # The GRPO result is the default restorer; the SFT one ships beside it (w/o RL in rnr-eval --ablation).
-cp runs/lite-grpo/lite-restorer.safetensors rnr/weights/lite-restorer.safetensors
-cp runs/lite-restorer-2c/lite-restorer.safetensors rnr/weights/lite-restorer-sft.safetensors
+cp runs/lite-grpo-2d/lite-restorer.safetensors rnr/weights/lite-restorer.safetensors
+cp runs/lite-restorer-2d/lite-restorer.safetensors rnr/weights/lite-restorer-sft.safetensors

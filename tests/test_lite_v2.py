@@ -10,7 +10,7 @@ from degradations import fog as fog_model
 from degradations import noise as noise_model
 from degradations import shake as shake_model
 from reasoner.lite import LiteReasoner, self_consistent
-from restorer.lite import LiteRestorer, keep_greyscale, photo_haze
+from restorer.lite import LiteRestorer, keep_greyscale, photo_haze, photo_kernel
 from restorer.lite_net import LiteRestorationNet
 from restorer.priors import fog_inversion, is_greyscale, map_haze, nlm_denoise, wiener_deblur
 from rnr import Diagnosis, Finding
@@ -43,9 +43,12 @@ def test_the_deblurring_prior_undoes_a_diagnosed_line_blur():
     assert psnr(deblurred, clean) > psnr(blurred, clean) + 0.5  # regularised for kernels it only approximates
     untouched = wiener_deblur(_tensor(blurred), torch.from_numpy(encode(Diagnosis()))[None])
     assert torch.equal(untouched, _tensor(blurred))  # no shake diagnosed: the image as it is
-    # the restorer's residual is based on the deconvolution: untrained, it returns exactly that
-    untrained = LiteRestorer(model=LiteRestorationNet().eval()).restore([blurred], [diagnosis])[0]
-    np.testing.assert_allclose(untrained, deblurred, atol=1e-6)
+    # the restorer's residual is based on the deconvolution (with the kernel it estimates from the photo,
+    # tests/test_kernels.py): untrained, it returns exactly that
+    restorer = LiteRestorer(model=LiteRestorationNet().eval())
+    condition = restorer.condition_for(blurred, diagnosis)
+    estimated = wiener_deblur(_tensor(blurred), condition, estimated=photo_kernel(blurred, condition))[0].permute(1, 2, 0).numpy()
+    np.testing.assert_allclose(restorer.restore([blurred], [diagnosis])[0], estimated, atol=1e-6)
 
 
 def test_fog_inversion_keeps_a_greyscale_photo_grey():
