@@ -249,10 +249,11 @@ class LitePolicy:
     def rollout(self, image, diagnosis, clean, seeds):
         import torch
 
-        x = torch.from_numpy(np.ascontiguousarray(as_float_image(image))).permute(2, 0, 1)[None]
+        image = as_float_image(image)
+        x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None]
         target = torch.from_numpy(np.ascontiguousarray(as_float_image(clean))).permute(2, 0, 1)[None]
-        condition = self.restorer.condition_for(as_float_image(image), diagnosis)
-        kernel = photo_kernel(as_float_image(image), condition)
+        condition = self.restorer.condition_for(image, diagnosis)
+        kernel = photo_kernel(image, condition)
         if self.config.policy_proxy == "candidate":  # candidates are actions; the deterministic output moves
             mean = self.restorer.forward(x, condition, photo_kernels=kernel)
             with torch.no_grad():

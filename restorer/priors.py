@@ -259,13 +259,13 @@ def laplacian_power(height: int, width: int):
 
 
 def gradient_power(height: int, width: int):
-    """|FFT of the forward differences|², x plus y, on a height x width grid (rfft layout)."""
+    """|FFT of the forward differences|², x plus y, on a height x width grid (rfft layout; `restorer.kernels`' operator)."""
     import torch
 
-    dx, dy = torch.zeros(height, width), torch.zeros(height, width)
-    dx[0, 0] = dy[0, 0] = -1.0
-    dx[0, -1] = dy[-1, 0] = 1.0
-    return torch.fft.rfft2(dx).abs() ** 2 + torch.fft.rfft2(dy).abs() ** 2
+    from restorer.kernels import difference_transfers
+
+    dx_hat, dy_hat = difference_transfers((height, width))
+    return torch.from_numpy(np.abs(dx_hat) ** 2 + np.abs(dy_hat) ** 2)
 
 
 def shake_sizes(condition) -> list[int | None]:
