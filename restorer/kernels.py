@@ -23,7 +23,11 @@ Two departures, both measured on validation photos (40 shaken, true kernel sizes
 prior alone): the splitting weight grows 4x a step instead of 2x (+1.52 dB against
 +1.26, in half the time); the photo is edge-tapered, not reflected (a reflected border
 shows the estimator a flipped kernel at every edge: +0.80 dB against +0.41 at 20 photos).
-Everything is numpy on one (H, W) grey image; `scipy.fft` in single precision.
+Everything is numpy on one (H, W) grey image; `scipy.fft` in single precision. Two savings
+that change no result (kernels equal to 1e-4): the splitting step transforms the gradients'
+divergence once instead of each gradient, and the finest scale's last latent, which no
+kernel would use, is not computed (0.32 → 0.20 s for a 21 px kernel on a 384² window; a
+second FFT worker was slower at this size, 0.34 s).
 """
 
 from __future__ import annotations
@@ -55,6 +59,14 @@ def forward_differences(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.roll(image, -1, 1) - image, np.roll(image, -1, 0) - image
 
 
+def backward_divergence(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """``∂xᵀgx + ∂yᵀgy``, the adjoint of `forward_differences` applied in space.
+
+    Its rfft2 equals ``conj(dx̂)·ĝx + conj(dŷ)·ĝy``: one transform where the Fourier form takes two.
+    """
+    return np.roll(gx, 1, 1) - gx + np.roll(gy, 1, 0) - gy
+
+
 def difference_transfers(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """The rfft2 of the forward-difference filters ``u[n+1] − u[n]`` along x and y."""
     dx, dy = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
@@ -75,7 +87,7 @@ def l0_latent(blurred: np.ndarray, kernel: np.ndarray, weight: float) -> np.ndar
         gx, gy = forward_differences(latent)
         weak = gx * gx + gy * gy < weight / split  # the L0 step: a gradient is kept whole or dropped
         gx[weak], gy[weak] = 0.0, 0.0
-        numerator = data + split * (np.conj(dx_hat) * scipy.fft.rfft2(gx) + np.conj(dy_hat) * scipy.fft.rfft2(gy))
+        numerator = data + split * scipy.fft.rfft2(backward_divergence(gx, gy))
         latent = scipy.fft.irfft2(numerator / (data_power + split * gradient_power), s=shape).astype(np.float32)
         split *= SPLIT_GROWTH
     return latent
@@ -175,16 +187,18 @@ def estimate_kernel(grey: np.ndarray, size: int) -> np.ndarray:
         raise ValueError(f"a {np.shape(grey)} image is too small to estimate a {size} px kernel from: give at least {2 * size} px a side")
     levels = scales(edge_taper(stretched(grey), size), size)
     latent, kernel, weight = levels[-1][0], delta(levels[-1][1]), L0_WEIGHT
-    for image, kernel_size in reversed(levels):
+    for level, (image, kernel_size) in enumerate(reversed(levels)):
         if latent.shape != image.shape:
             latent = cv2.resize(latent, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_CUBIC)
         gradients = tuple(scipy.fft.rfft2(g) for g in forward_differences(image))
-        for _ in range(ROUNDS):
+        for round_ in range(ROUNDS):
             found = kernel_from_gradients(latent, gradients, kernel_size)
             if found is not None:
                 kernel = found
             elif kernel.shape[0] != kernel_size:  # nothing found at this scale: no evidence of blur
                 kernel = delta(kernel_size)
+            if level == len(levels) - 1 and round_ == ROUNDS - 1:
+                break  # the finest scale's last latent would feed no further kernel: its cost buys nothing
             latent = l0_latent(image, kernel.astype(np.float32), weight)
             weight = max(weight * L0_DECAY, L0_FLOOR)
     return kernel.astype(np.float32)
