@@ -146,3 +146,41 @@ def calibrate_file(
         metadata |= {"calibrated_thresholds": json.dumps(calibrated), "minimum_thresholds": json.dumps(tuple(minimum))}
     save_safetensors(load_file(str(weights)), weights, metadata)
     return thresholds
+
+
+def set_cutoff(weights: str | Path, kind: str, cutoff: float, chosen_by: str) -> tuple[float, ...]:
+    """Set one presence cut-off in a weights file (atomically), keeping its other metadata, and
+    record what chose it ("{kind}_cutoff_chosen_by"): a cut-off chosen on restored validation
+    photos (benchmarks/val_cutoff.py) rather than by calibration's F-beta."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    from rnr.imageio import save_safetensors
+
+    if kind not in DEGRADATIONS:
+        raise ValueError(f"{kind}: not a degradation; choose one of {', '.join(DEGRADATIONS)}")
+    with safe_open(str(weights), "pt") as handle:
+        metadata = dict(handle.metadata() or {})
+    thresholds = list(LiteReasoner.load(weights).thresholds)
+    thresholds[DEGRADATIONS.index(kind)] = float(cutoff)
+    metadata |= {"presence_thresholds": json.dumps(thresholds), f"{kind}_cutoff_chosen_by": chosen_by}
+    save_safetensors(load_file(str(weights)), weights, metadata)
+    return tuple(thresholds)
+
+
+def choose_cutoff(rows: list[dict]) -> float:
+    """The cut-off to ship, from benchmarks/val_cutoff.py's rows: the best F1 among the cut-offs that call
+    no more clean photos (sharp or softened) than the highest one tried, leave none below 40 dB of
+    itself and harm no more samples than it; of equal F1 (to 3 places), the higher cut-off.
+
+    >>> rows = [{"cutoff": 0.9, "f1": 0.914, "harmed": 6, "clean_called": 0, "clean_worst": 80.0},
+    ...         {"cutoff": 0.7, "f1": 0.930, "harmed": 6, "clean_called": 0, "clean_worst": 80.0},
+    ...         {"cutoff": 0.5, "f1": 0.930, "harmed": 6, "clean_called": 0, "clean_worst": 80.0},
+    ...         {"cutoff": 0.3, "f1": 0.950, "harmed": 6, "clean_called": 1, "clean_worst": 45.0}]
+    >>> choose_cutoff(rows)
+    0.7
+    """
+    highest = max(rows, key=lambda row: row["cutoff"])
+    allowed = [row for row in rows if row["harmed"] <= highest["harmed"] and row["clean_called"] <= highest["clean_called"]
+               and row["clean_worst"] >= min(40.0, highest["clean_worst"])]
+    return max(allowed, key=lambda row: (round(row["f1"], 3), row["cutoff"]))["cutoff"]

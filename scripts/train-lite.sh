@@ -64,3 +64,11 @@ rnr-train --stage grpo --backend lite --config configs/lite/grpo.yaml --data dat
 # The GRPO result is the default restorer; the SFT one ships beside it (w/o RL in rnr-eval --ablation).
 cp runs/lite-grpo-2d/lite-restorer.safetensors rnr/weights/lite-restorer.safetensors
 cp runs/lite-restorer-2d/lite-restorer.safetensors rnr/weights/lite-restorer-sft.safetensors
+# Cut-offs chosen on restored validation photos (12-04 b; benchmarks/val_cutoff.py's choose_cutoff): noise first, then
+# shake, each written into the shipped reasoner's weights with what chose it.
+rnr-synth --input data/corpus/val --output data/v2-val-check512b --num 300 --size 512 --seed 43 --no-stages --quiet --workers 2 \
+    --config configs/synth/default.yaml
+python benchmarks/val_cutoff.py data/v2-val-check512b data/corpus/val --kind noise --cutoffs 0.9 0.7 0.5 --write \
+    2>&1 | tee runs/lite-cutoff-noise.log
+python benchmarks/val_cutoff.py data/v2-val-check512b data/corpus/val --kind shake --cutoffs 0.6 0.55 0.5 0.45 --write \
+    2>&1 | tee runs/lite-cutoff-shake.log

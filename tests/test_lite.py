@@ -235,6 +235,28 @@ def test_calibration_keeps_each_cut_off_at_or_above_the_configured_minimum(tmp_p
     with pytest.raises(ValueError, match=r"minimum_thresholds: give 4 cut-offs \(fog, shake, rain, noise\), not 1"):
         LiteReasonerConfig(minimum_thresholds=(0.6,))
 
+def test_a_cut_off_chosen_on_restored_photos_is_written_with_what_chose_it(tmp_path):
+    import shutil
+
+    from safetensors import safe_open
+
+    from reasoner.lite import WEIGHTS
+    from reasoner.lite_train import set_cutoff
+
+    weights = tmp_path / "r.safetensors"
+    shutil.copy(WEIGHTS, weights)
+    before = LiteReasoner.load(weights).thresholds
+    with safe_open(str(weights), "pt") as handle:
+        calibrated_on = handle.metadata()["calibrated_on"]
+    assert set_cutoff(weights, "shake", 0.33, "a test") == (before[0], 0.33, before[2], before[3])
+    assert LiteReasoner.load(weights).thresholds == (before[0], 0.33, before[2], before[3])
+    with safe_open(str(weights), "pt") as handle:  # what calibration recorded stays; the new choice is named
+        metadata = handle.metadata()
+    assert metadata["calibrated_on"] == calibrated_on and metadata["shake_cutoff_chosen_by"] == "a test"
+    with pytest.raises(ValueError, match="blur: not a degradation; choose one of fog, shake, rain, noise"):
+        set_cutoff(weights, "blur", 0.5, "a test")
+
+
 
 def test_edge_sharpness_reads_blur_along_its_direction_whatever_the_contrast():
     import torch

@@ -293,12 +293,12 @@ def restore_all(args: argparse.Namespace, inputs: list[Path], targets: dict[Path
 
 
 def tile_count(height: int, width: int, tile: int, overlap: int) -> int:
-    """How many tiles `restorer.lite.tiled` runs on a height x width photo (tests/test_terminal.py holds the two together)."""
+    """How many tiles `restorer.lite.tiled` runs on a height x width photo."""
+    from restorer.lite import tile_spans
+
     if height <= tile and width <= tile:
         return 1
-    step = tile - 2 * overlap
-    per_side = [len(range(0, max(side - tile, 0), step)) + 1 for side in (height, width)]
-    return per_side[0] * per_side[1]
+    return len(tile_spans(height, tile, overlap)) * len(tile_spans(width, tile, overlap))
 
 
 @contextlib.contextmanager
