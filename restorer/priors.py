@@ -348,17 +348,22 @@ def nlm_denoise(image, condition):
     return out
 
 
-def cleaned(image, condition, photo_kernels=None):
-    """The image denoised, then deblurred, as the diagnosis says: what the fog inversion works on."""
-    return wiener_deblur(nlm_denoise(image, condition), condition, estimated=photo_kernels)
+def cleaned(image, condition, photo_kernels=None, denoised=None):
+    """The image denoised, then deblurred, as the diagnosis says: what the fog inversion works on.
+
+    `denoised`: the image's `nlm_denoise` when it is already made (a tile of the photo denoised whole).
+    """
+    denoised = nlm_denoise(image, condition) if denoised is None else denoised
+    return wiener_deblur(denoised, condition, estimated=photo_kernels)
 
 
-def physical_priors(image, condition, photo_haze=None, photo_kernels=None):
+def physical_priors(image, condition, photo_haze=None, photo_kernels=None, denoised=None):
     """(deblurred, restored): the denoised then Wiener-deblurred image, and it with the fog inverted too.
 
     `photo_haze` (B,): the whole photo's `map_haze` of its `cleaned` image, so that every
     tile of a large photo scales its haze alike; None for an image restored whole.
     `photo_kernels` (B or 1, k, k): shake kernels estimated from the whole photo (`deblur_kernels`).
+    `denoised`: `image` through `nlm_denoise`, when it is made already (`cleaned`).
     """
-    deblurred = cleaned(image, condition, photo_kernels)
+    deblurred = cleaned(image, condition, photo_kernels, denoised)
     return deblurred, fog_inversion(deblurred, condition, photo_haze)

@@ -33,6 +33,25 @@ def test_an_untrained_restorer_is_the_identity_and_tiles_blend_exactly():
     assert restorer.restore([image], [fog])[0].shape == (150, 130, 3)
 
 
+def test_each_tile_gets_the_same_tile_of_the_array_beside_it():
+    from restorer.lite import photo_denoised
+    from restorer.priors import nlm_denoise
+    from rnr.encoding import encode
+
+    image = np.random.default_rng(1).random((150, 130, 3), dtype=np.float32)
+    beside = np.random.default_rng(2).random((150, 130, 3), dtype=np.float32)
+    np.testing.assert_allclose(tiled(lambda x, b: b, image, tile=64, overlap=16, beside=beside), beside, atol=1e-6)
+    np.testing.assert_allclose(tiled(lambda x, b: x + b, image, tile=200, overlap=16, beside=beside), image + beside, atol=1e-6)
+    # the whole photo denoised once, as tile by tile: only where noise is diagnosed
+    import torch
+
+    noisy = Diagnosis(noise=Finding(True, 40.0, {"k": 0.15, "b": 4.0, "sigma_mean": 0.02}))
+    condition = torch.from_numpy(encode(noisy))[None]
+    whole = nlm_denoise(torch.from_numpy(image).permute(2, 0, 1)[None], condition)[0].permute(1, 2, 0).numpy()
+    np.testing.assert_array_equal(photo_denoised(image, condition), whole)
+    assert photo_denoised(image, torch.from_numpy(encode(Diagnosis()))[None]) is None
+
+
 def test_the_shipped_models_load_offline_and_take_any_size():
     reasoner, restorer = LiteReasoner.load(), LiteRestorer.load()
     rng = np.random.default_rng(1)
