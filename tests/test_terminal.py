@@ -147,6 +147,23 @@ def test_a_long_photo_shows_progress_over_its_tiles(tmp_path, capsys, monkeypatc
     assert "forward" not in vars(LiteRestorer.load())  # nothing is left wrapped
 
 
+def test_the_progress_rate_counts_tiles_not_the_whole_photo_work_before_them(tmp_path, capsys, monkeypatch):
+    import time
+
+    import restorer.lite as lite
+
+    monkeypatch.setattr(restore_cli, "PROGRESS_DELAY_S", 0.0)
+    photo_kernel = lite.photo_kernel
+    monkeypatch.setattr(lite, "photo_kernel", lambda *a, **k: time.sleep(3.0) or photo_kernel(*a, **k))  # slow priors
+    photo = tmp_path / "wide.png"
+    Image.open(f"{DEMO}/coffee-fog-shake.png").crop((0, 0, 300, 200)).save(photo)
+    assert restore_main([str(photo), "-o", str(tmp_path / "out"), "--tile", "128"]) == 0
+    bars = [part for part in capsys.readouterr().err.split("\r") if part.startswith("rnr-restore: wide.png:")]
+    later = [bar for bar in bars if not re.search(r"\| +0/12 ", bar)]
+    # the 3 s before the first tile are no tile's: the elapsed time and the rate count from the first tile
+    assert later and all(re.search(r"\[00:0[01]<", bar) for bar in later), later
+
+
 def test_the_side_by_side_is_labelled_and_its_caption_breaks_between_phrases():
     from rnr.imageio import to_uint8
     from rnr.pipeline import caption, wrap_text

@@ -319,6 +319,8 @@ def tile_progress(restorer, image, name: str) -> Iterator[None]:
     forward = restorer.forward
 
     def counted(*arguments, **options):
+        if bar.n == 0:  # time the tiles only: the whole photo's priors (denoising, kernel, haze) come before the first
+            bar.start_t = bar.last_print_t = time.time()
         result = forward(*arguments, **options)
         bar.update()
         return result
