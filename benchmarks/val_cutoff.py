@@ -8,7 +8,8 @@ kernel, a softened clean photo called shaken was harmed. With the kernel estimat
 (restorer/kernels.py) a false call finds little blur to undo, so the trade-off moves. For each
 cut-off: on the rnr-synth set, the kind's precision / recall / F1, the mean PSNR gain of the lite pair
 and how many samples end worse than their input by more than 1 dB; on the clean photos at full
-size and at 512 px, each sharp and softened by a 1.2 px Gaussian (slightly out of focus, not shaken), how many are called it and the lowest output-against-input PSNR (restored only when it
+size and at 512 px, each sharp and softened by a 1.2 px Gaussian (slightly out of focus, not
+shaken), how many are called it and the lowest output-against-input PSNR (restored only when it
 is called: the rest are the same restore at every cut-off). Validation photos only.
 
 The choice (`reasoner.lite_train.choose_cutoff`, written into the reasoner's weights with --write):
@@ -18,24 +19,17 @@ the best F1 among the cut-offs that call no more clean photos than the highest t
 
 import argparse
 import os
-import dataclasses
 from pathlib import Path
 
 import numpy as np
 from datasets import load_from_disk
 
 from reasoner.lite import LiteReasoner
-from reasoner.lite_train import choose_cutoff, set_cutoff
+from reasoner.lite_train import choose_cutoff, set_cutoff, with_cutoff
 from restorer.lite import LiteRestorer
 from rnr.diagnosis import DEGRADATIONS
 from rnr.imageio import read_image
 from rnr.metrics import psnr
-
-
-def with_cutoff(reasoner: LiteReasoner, kind: str, cutoff: float) -> LiteReasoner:
-    thresholds = list(reasoner.thresholds)
-    thresholds[DEGRADATIONS.index(kind)] = cutoff
-    return dataclasses.replace(reasoner, thresholds=tuple(thresholds))
 
 
 def synth_scores(data, reasoners: dict, restorer, kind: str) -> dict:
@@ -135,6 +129,7 @@ def main() -> None:
         chosen_by = f"benchmarks/val_cutoff.py on {args.data} and {args.photos}, of {args.cutoffs}, restorer {os.path.relpath(restorer.name)}"
         thresholds = set_cutoff(base.name, args.kind, chosen, chosen_by)
         print(f"wrote presence cut-offs {dict(zip(DEGRADATIONS, thresholds))} into {base.name}")
+
 
 if __name__ == "__main__":
     main()

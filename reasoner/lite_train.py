@@ -8,6 +8,7 @@ cut-offs tuned on a held-out set and written into the weights' metadata.
 from __future__ import annotations
 
 import json
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,6 +149,15 @@ def calibrate_file(
     return thresholds
 
 
+def with_cutoff(reasoner: LiteReasoner, kind: str, cutoff: float) -> LiteReasoner:
+    """The same reasoner with the presence cut-off of one degradation replaced."""
+    if kind not in DEGRADATIONS:
+        raise ValueError(f"{kind}: not a degradation; choose one of {', '.join(DEGRADATIONS)}")
+    thresholds = list(reasoner.thresholds)
+    thresholds[DEGRADATIONS.index(kind)] = float(cutoff)
+    return dataclasses.replace(reasoner, thresholds=tuple(thresholds))
+
+
 def set_cutoff(weights: str | Path, kind: str, cutoff: float, chosen_by: str) -> tuple[float, ...]:
     """Set one presence cut-off in a weights file (atomically), keeping its other metadata, and
     record what chose it ("{kind}_cutoff_chosen_by"): a cut-off chosen on restored validation
@@ -157,15 +167,12 @@ def set_cutoff(weights: str | Path, kind: str, cutoff: float, chosen_by: str) ->
 
     from rnr.imageio import save_safetensors
 
-    if kind not in DEGRADATIONS:
-        raise ValueError(f"{kind}: not a degradation; choose one of {', '.join(DEGRADATIONS)}")
+    thresholds = with_cutoff(LiteReasoner.load(weights), kind, cutoff).thresholds
     with safe_open(str(weights), "pt") as handle:
         metadata = dict(handle.metadata() or {})
-    thresholds = list(LiteReasoner.load(weights).thresholds)
-    thresholds[DEGRADATIONS.index(kind)] = float(cutoff)
-    metadata |= {"presence_thresholds": json.dumps(thresholds), f"{kind}_cutoff_chosen_by": chosen_by}
+    metadata |= {"presence_thresholds": json.dumps(list(thresholds)), f"{kind}_cutoff_chosen_by": chosen_by}
     save_safetensors(load_file(str(weights)), weights, metadata)
-    return tuple(thresholds)
+    return thresholds
 
 
 def choose_cutoff(rows: list[dict]) -> float:

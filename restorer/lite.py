@@ -133,9 +133,10 @@ class LiteRestorer:
             return image.astype(np.float32)  # nothing diagnosed, nothing to undo
         condition = self.condition_for(image, diagnosis)
         with torch.no_grad():
-            haze = photo_haze(image, condition) if max(image.shape[:2]) > self.tile else None  # a photo restored whole measures its own
+            in_tiles = max(image.shape[:2]) > self.tile
+            haze = photo_haze(image, condition) if in_tiles else None  # a photo restored whole measures its own
             kernel = photo_kernel(image, condition)
-            denoised = photo_denoised(image, condition) if max(image.shape[:2]) > self.tile else None
+            denoised = photo_denoised(image, condition) if in_tiles else None  # shared by the tiles
             restored = tiled(lambda x, d=None: self.forward(x, condition, generator, temperature, haze, kernel, d),
                              image, self.tile, self.overlap, beside=denoised)
         return keep_greyscale(image, restored)

@@ -254,6 +254,7 @@ def test_calibration_keeps_each_cut_off_at_or_above_the_configured_minimum(tmp_p
     with pytest.raises(ValueError, match=r"minimum_thresholds: give 4 cut-offs \(fog, shake, rain, noise\), not 1"):
         LiteReasonerConfig(minimum_thresholds=(0.6,))
 
+
 def test_a_cut_off_chosen_on_restored_photos_is_written_with_what_chose_it(tmp_path):
     import shutil
 
@@ -274,7 +275,6 @@ def test_a_cut_off_chosen_on_restored_photos_is_written_with_what_chose_it(tmp_p
     assert metadata["calibrated_on"] == calibrated_on and metadata["shake_cutoff_chosen_by"] == "a test"
     with pytest.raises(ValueError, match="blur: not a degradation; choose one of fog, shake, rain, noise"):
         set_cutoff(weights, "blur", 0.5, "a test")
-
 
 
 def test_edge_sharpness_reads_blur_along_its_direction_whatever_the_contrast():

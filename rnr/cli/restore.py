@@ -296,8 +296,6 @@ def tile_count(height: int, width: int, tile: int, overlap: int) -> int:
     """How many tiles `restorer.lite.tiled` runs on a height x width photo."""
     from restorer.lite import tile_spans
 
-    if height <= tile and width <= tile:
-        return 1
     return len(tile_spans(height, tile, overlap)) * len(tile_spans(width, tile, overlap))
 
 
