@@ -38,6 +38,13 @@ class LiteDiagnoser(nn.Module):
         self.head = nn.Sequential(nn.Linear(pooled, 192), nn.GELU(), nn.Linear(192, 2 * len(DEGRADATIONS) + PARAM_COUNT))
 
     def forward(self, x):
+        return self.head(self.pooled(x))
+
+    def pooled(self, x):
+        """(B, pooled): what the head reads, the stages' pooled statistics and the fixed cues.
+
+        Apart so that the head can be refitted on features computed once (`reasoner.lite_train.train_head`).
+        """
         with torch.no_grad():  # fixed functions of the input: nothing to learn, no graph to keep
             cues = [blur_statistics(x), edge_sharpness(x)]
             normalised = local_contrast(x) / 2
@@ -46,7 +53,7 @@ class LiteDiagnoser(nn.Module):
         for stage in self.stages:
             x = stage(x)
             stats += [x.mean(dim=(2, 3)), x.std(dim=(2, 3)), x.amax(dim=(2, 3))]
-        return self.head(torch.cat(stats + cues, dim=1))
+        return torch.cat(stats + cues, dim=1)
 
 
 BLUR_SCALES = 3

@@ -46,6 +46,11 @@ class LiteReasonerConfig:
     # that the calibration sets do not show: stage 1d's calibrated shake cut-off of 0.30 called a
     # softened clean photo shaken (tests/test_lite.py), so reasoner-1d.yaml keeps shake at 0.60 or above.
     minimum_thresholds: tuple[float, ...] = ()
+    # Refit only the head (`LiteDiagnoser.pooled` is kept), on each sample's whole central view as inference
+    # reads it (`reasoner.lite.VIEW`) and one random flip of it, the features computed once; `init` is required.
+    # Pooled statistics (the std and the max above all) depend on how much image they pool: the stages were
+    # trained on crops, inference reads 512 px views.
+    head_only: bool = False
 
     def __post_init__(self) -> None:
         from rnr.pairs import check_crop_training
@@ -74,6 +79,9 @@ def diagnosis_loss(outputs, targets):
 def train(config: LiteReasonerConfig) -> Path:
     import torch
 
+    if config.head_only:
+        return train_head(config)
+
     from reasoner.lite_net import LiteDiagnoser
     from rnr.pairs import flip_pairs, load_pairs, random_crops, seeded, train_on_crops
 
@@ -90,6 +98,11 @@ def train(config: LiteReasonerConfig) -> Path:
     # A fine-tune keeps the cut-offs its starting weights were calibrated to, unless recalibrated.
     kept = {"presence_thresholds": json.dumps(start.thresholds)} if start else None
     output = train_on_crops(model, step_loss, config, "lite-reasoner.safetensors", "reasoner", "loss", kept)
+    return calibrated(output, config)
+
+
+def calibrated(output: Path, config: LiteReasonerConfig) -> Path:
+    """The trained weights in `output`, their presence cut-offs tuned on `calibration_data` where one is given."""
     if config.calibration_data:
         thresholds = calibrate_file(
             output / "lite-reasoner.safetensors", config.calibration_data, config.calibration_beta,
@@ -97,6 +110,51 @@ def train(config: LiteReasonerConfig) -> Path:
         )
         print(json.dumps({"presence_thresholds": dict(zip(DEGRADATIONS, thresholds))}), flush=True)
     return output
+
+
+def view_features(model, pairs, rng: np.random.Generator):
+    """(features [2N, pooled], targets [2N, VECTOR_SIZE]): every sample's whole central view and a random
+    flip of it (`rnr.pairs.flip_pairs`, with the labels flips change), through the network's frozen `pooled`."""
+    import torch
+
+    from reasoner.lite import central_view
+    from rnr.pairs import flip_pairs
+
+    from tqdm import tqdm
+
+    features, targets = [], []
+    with torch.no_grad():
+        for image, record in tqdm(zip(pairs.degraded, pairs.records), total=len(pairs.records), desc="whole views", unit="sample"):
+            view = torch.from_numpy(np.ascontiguousarray(central_view(image.astype(np.float32) / 255))).permute(2, 0, 1)[None]
+            target = torch.from_numpy(encode(Diagnosis.from_record(record)))[None]
+            (flipped,), flipped_target = flip_pairs([view], target, rng)  # one time in four, not flipped at all
+            features += [model.pooled(view), model.pooled(flipped)]
+            targets += [target, flipped_target]
+    return torch.cat(features), torch.cat(targets)
+
+
+def train_head(config: LiteReasonerConfig) -> Path:
+    """Stage 1f: the head refitted on whole views' features (`head_only`); the stages as `init` left them."""
+    import torch
+
+    from rnr.config import ConfigError
+    from rnr.pairs import load_pairs, train_on_crops
+
+    if not config.init:
+        raise ConfigError("head_only: give the weights whose head to refit (init=FILE)")
+    start = LiteReasoner.load(config.init)
+    model = start.model.train()
+    torch.set_num_threads(config.threads)
+    features, targets = view_features(model, load_pairs(config.data), np.random.default_rng(config.seed))
+    print(json.dumps({"views": len(features), "features": features.shape[1]}), flush=True)
+
+    def step_loss(rng):
+        index = torch.from_numpy(rng.integers(0, len(features), config.batch_size))
+        return diagnosis_loss(model.head(features[index]), targets[index])
+
+    kept = {"presence_thresholds": json.dumps(start.thresholds), "head_only": "true"}
+    output = train_on_crops(model, step_loss, config, "lite-reasoner.safetensors", "reasoner", "loss", kept)
+    return calibrated(output, config)
 
 
 # --- presence thresholds ----------------------------------------------------------------

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Trains the shipped lite v2 weights from scratch on a CPU (2 cores), as they were made
 # (rnr/weights/MODEL_CARD.md). Writes data/ (the corpus and the synthetic sets), runs/lite-*/
-# (logs included) and copies the weights into rnr/weights/. About 5 h 30 min on 2 cores (stage 2c: ~40 min; 2d: ~50 min; stage 2b's
+# (logs included) and copies the weights into rnr/weights/. About 6 h on 2 cores (stage 2c: ~40 min; 2d: ~50 min; stage 2b's
 # diagnoses of 6000 training images alone take ~12 min).
 # Run it from a copy (bash reads a script as it goes: editing this file mid-run breaks the run).
 set -euo pipefail
@@ -72,3 +72,14 @@ python benchmarks/val_cutoff.py data/v2-val-check512b data/corpus/val --kind noi
     2>&1 | tee runs/lite-cutoff-noise.log
 python benchmarks/val_cutoff.py data/v2-val-check512b data/corpus/val --kind shake --cutoffs 0.6 0.55 0.5 0.45 --write \
     2>&1 | tee runs/lite-cutoff-shake.log
+# Stage 1f (12-07): 1d's head refitted on whole 512 px views (and whole 256 px mild samples), the stages kept; its
+# cut-offs calibrated on 512 and 256 px validation sets, then noise's and shake's chosen on restored photos as above.
+rnr-synth --input data/corpus/train --output data/v2-train-paper512c --num 2000 --size 512 --seed 15 --no-stages --quiet --workers 2 \
+    --config configs/lite/synth-v2-paper.yaml
+rnr-train --stage reasoner --backend lite --config configs/lite/reasoner-1f.yaml \
+    --data data/v2-train-paper512,data/v2-train-pale512,data/v2-train-paper512c,data/v2-train-mild 2>&1 | tee runs/lite-reasoner-1f.log
+cp runs/lite-reasoner-1f/lite-reasoner.safetensors rnr/weights/lite-reasoner.safetensors
+python benchmarks/val_cutoff.py data/v2-val-check512b data/corpus/val --kind noise --cutoffs 0.9 0.7 0.5 --write \
+    2>&1 | tee runs/lite-cutoff-noise-1f.log
+python benchmarks/val_cutoff.py data/v2-val-check512b data/corpus/val --kind shake --cutoffs 0.6 0.55 0.5 0.45 --write \
+    2>&1 | tee runs/lite-cutoff-shake-1f.log

@@ -1,10 +1,12 @@
 """The embedded default: lite reasoner and restorer, rnr-restore, and the shipped weights' quality."""
 
+import dataclasses
 import json
 
 import cv2
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from reasoner.lite import LiteReasoner
@@ -325,6 +327,20 @@ def test_reasoner_fine_tunes_from_weights(tmp_path, tiny_synth_set):
     steps = [float(np.abs(start[name].numpy() - tuned[name].numpy()).max()) for name in start]
     assert max(steps) > 0  # it trained
     assert max(steps) < 0.01  # two small Adam steps from the shipped weights, not a fresh network
+
+
+def test_a_head_refit_moves_the_head_only_and_needs_weights_to_start_from(tmp_path, tiny_synth_set):
+    from reasoner.lite import WEIGHTS
+    from reasoner.lite_train import LiteReasonerConfig, train
+    from rnr.config import ConfigError
+
+    config = LiteReasonerConfig(data=str(tiny_synth_set), output=str(tmp_path / "head"), max_steps=3, batch_size=4,
+                                learning_rate=1e-3, init=str(WEIGHTS), logging_steps=1, head_only=True)
+    tuned, start = (LiteReasoner.load(path).model.state_dict() for path in (train(config) / "lite-reasoner.safetensors", WEIGHTS))
+    moved = {name for name in start if not torch.equal(start[name], tuned[name])}
+    assert moved == {name for name in start if name.startswith("head.")}  # every head tensor, nothing else
+    with pytest.raises(ConfigError, match="head_only: give the weights whose head to refit"):
+        train(dataclasses.replace(config, init=""))
 
 
 def test_shipped_weights_leave_clean_photos_alone_at_full_size_and_grey_ones_grey():
