@@ -83,3 +83,8 @@ python benchmarks/val_cutoff.py data/v2-val-check512b data/corpus/val --kind noi
     2>&1 | tee runs/lite-cutoff-noise-1f.log
 python benchmarks/val_cutoff.py data/v2-val-check512b data/corpus/val --kind shake --cutoffs 0.6 0.55 0.5 0.45 --write \
     2>&1 | tee runs/lite-cutoff-shake-1f.log
+python benchmarks/val_cutoff.py data/v2-val-check512b data/corpus/val --kind fog --cutoffs 0.95 0.9 0.85 --write \
+    2>&1 | tee runs/lite-cutoff-fog-1f.log
+# Shake's grid again, upwards: 1f called more softened clean photos shaken at 0.60 (4 of 148) than 1d did at 0.55 (3).
+python benchmarks/val_cutoff.py data/v2-val-check512b data/corpus/val --kind shake --cutoffs 0.75 0.7 0.65 0.6 --write \
+    2>&1 | tee runs/lite-cutoff-shake-1f-high.log
