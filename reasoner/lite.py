@@ -47,6 +47,17 @@ def central_view(image: np.ndarray, size: int = VIEW) -> np.ndarray:
     return view
 
 
+def view_tensor(image) -> "torch.Tensor":  # noqa: F821 - torch is imported lazily
+    """(1, 3, h, w): what the network reads of a photo (any `as_float_image` input), its `central_view`.
+
+    One place for it: inference (`LiteReasoner.predict`) and the head refit on whole views
+    (`reasoner.lite_train.view_features`) must read photos the same way.
+    """
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(central_view(as_float_image(image)))).permute(2, 0, 1)[None]
+
+
 def self_consistent(diagnosis: Diagnosis) -> Diagnosis:
     """One prediction per fact: fog's mean transmission from its severity, noise's severity from its mean sigma.
 
@@ -104,9 +115,7 @@ class LiteReasoner:
         rows = []
         with torch.no_grad():
             for image in images:
-                view = central_view(as_float_image(image))
-                tensor = torch.from_numpy(np.ascontiguousarray(view)).permute(2, 0, 1)[None]
-                rows.append(self.model(tensor)[0])
+                rows.append(self.model(view_tensor(image))[0])
         return torch.stack(rows)
 
     def diagnose(self, images: Sequence[Any], batch_size: int = 8, names=None) -> list[Diagnosis]:

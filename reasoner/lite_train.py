@@ -116,16 +116,15 @@ def view_features(model, pairs, rng: np.random.Generator):
     """(features [2N, pooled], targets [2N, VECTOR_SIZE]): every sample's whole central view and a random
     flip of it (`rnr.pairs.flip_pairs`, with the labels flips change), through the network's frozen `pooled`."""
     import torch
-
-    from reasoner.lite import central_view
-    from rnr.pairs import flip_pairs
-
     from tqdm import tqdm
+
+    from reasoner.lite import view_tensor
+    from rnr.pairs import flip_pairs
 
     features, targets = [], []
     with torch.no_grad():
         for image, record in tqdm(zip(pairs.degraded, pairs.records), total=len(pairs.records), desc="whole views", unit="sample"):
-            view = torch.from_numpy(np.ascontiguousarray(central_view(image.astype(np.float32) / 255))).permute(2, 0, 1)[None]
+            view = view_tensor(image)
             target = torch.from_numpy(encode(Diagnosis.from_record(record)))[None]
             (flipped,), flipped_target = flip_pairs([view], target, rng)  # one time in four, not flipped at all
             features += [model.pooled(view), model.pooled(flipped)]

@@ -73,7 +73,7 @@ python benchmarks/val_cutoff.py data/v2-val-check512b data/corpus/val --kind noi
 python benchmarks/val_cutoff.py data/v2-val-check512b data/corpus/val --kind shake --cutoffs 0.6 0.55 0.5 0.45 --write \
     2>&1 | tee runs/lite-cutoff-shake.log
 # Stage 1f (12-07): 1d's head refitted on whole 512 px views (and whole 256 px mild samples), the stages kept; its
-# cut-offs calibrated on 512 and 256 px validation sets, then noise's and shake's chosen on restored photos as above.
+# cut-offs calibrated on 512 and 256 px validation sets, then noise's, shake's and fog's chosen on restored photos as above.
 rnr-synth --input data/corpus/train --output data/v2-train-paper512c --num 2000 --size 512 --seed 15 --no-stages --quiet --workers 2 \
     --config configs/lite/synth-v2-paper.yaml
 rnr-train --stage reasoner --backend lite --config configs/lite/reasoner-1f.yaml \
