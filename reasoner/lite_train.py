@@ -51,11 +51,17 @@ class LiteReasonerConfig:
     # Pooled statistics (the std and the max above all) depend on how much image they pool: the stages were
     # trained on crops, inference reads 512 px views.
     head_only: bool = False
+    # With head_only: (shortest, longest) side of one random crop added per view longer than `longest` on both
+    # sides, read whole as a photo that small is (empty: none). Photos under 256 px are read whole at inference,
+    # and a head refitted on 256 and 512 px views alone read them less surely (stage 1f's 96 x 64 foggy crop).
+    head_small_views: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         from rnr.pairs import check_crop_training
 
         check_crop_training(self)
+        if self.head_small_views and (len(self.head_small_views) != 2 or not 32 <= self.head_small_views[0] <= self.head_small_views[1]):
+            raise ValueError(f"head_small_views: give the shortest and the longest side, 32 px or more, not {list(self.head_small_views)}")
         if self.minimum_thresholds and len(self.minimum_thresholds) != len(DEGRADATIONS):
             raise ValueError(f"minimum_thresholds: give {len(DEGRADATIONS)} cut-offs ({', '.join(DEGRADATIONS)}), "
                              f"not {len(self.minimum_thresholds)}")
@@ -112,9 +118,22 @@ def calibrated(output: Path, config: LiteReasonerConfig) -> Path:
     return output
 
 
-def view_features(model, pairs, rng: np.random.Generator):
-    """(features [2N, pooled], targets [2N, VECTOR_SIZE]): every sample's whole central view and a random
-    flip of it (`rnr.pairs.flip_pairs`, with the labels flips change), through the network's frozen `pooled`."""
+def small_view(view, sides: tuple[int, ...], rng: np.random.Generator):
+    """A random crop of `view` (1, 3, h, w), each side drawn from `sides` (shortest, longest); None when the
+    view is not longer than the longest on both sides (it is a small photo already)."""
+    low, high = sides
+    height, width = view.shape[-2:]
+    if min(height, width) <= high:
+        return None
+    crop_h, crop_w = (int(side) for side in rng.integers(low, high + 1, size=2))
+    top, left = int(rng.integers(0, height - crop_h + 1)), int(rng.integers(0, width - crop_w + 1))
+    return view[..., top:top + crop_h, left:left + crop_w]
+
+
+def view_features(model, pairs, rng: np.random.Generator, small_sides: tuple[int, ...] = ()):
+    """(features [V, pooled], targets [V, VECTOR_SIZE]): every sample's whole central view, a random flip of it
+    (`rnr.pairs.flip_pairs`, with the labels flips change) and, given `small_sides`, a `small_view` of the flip
+    (with the sample's labels, as the crop-trained stages had), through the network's frozen `pooled`."""
     import torch
     from tqdm import tqdm
 
@@ -129,6 +148,10 @@ def view_features(model, pairs, rng: np.random.Generator):
             (flipped,), flipped_target = flip_pairs([view], target, rng)  # one time in four, not flipped at all
             features += [model.pooled(view), model.pooled(flipped)]
             targets += [target, flipped_target]
+            small = small_view(flipped, small_sides, rng) if small_sides else None
+            if small is not None:
+                features.append(model.pooled(small))
+                targets.append(flipped_target)
     return torch.cat(features), torch.cat(targets)
 
 
@@ -144,14 +167,16 @@ def train_head(config: LiteReasonerConfig) -> Path:
     start = LiteReasoner.load(config.init)
     model = start.model.train()
     torch.set_num_threads(config.threads)
-    features, targets = view_features(model, load_pairs(config.data), np.random.default_rng(config.seed))
+    features, targets = view_features(model, load_pairs(config.data), np.random.default_rng(config.seed),
+                                       config.head_small_views)
     print(json.dumps({"views": len(features), "features": features.shape[1]}), flush=True)
 
     def step_loss(rng):
         index = torch.from_numpy(rng.integers(0, len(features), config.batch_size))
         return diagnosis_loss(model.head(features[index]), targets[index])
 
-    kept = {"presence_thresholds": json.dumps(start.thresholds), "head_only": "true"}
+    kept = {"presence_thresholds": json.dumps(start.thresholds), "head_only": "true",
+            "head_small_views": json.dumps(list(config.head_small_views))}
     output = train_on_crops(model, step_loss, config, "lite-reasoner.safetensors", "reasoner", "loss", kept)
     return calibrated(output, config)
 

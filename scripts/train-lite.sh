@@ -88,3 +88,6 @@ python benchmarks/val_cutoff.py data/v2-val-check512b data/corpus/val --kind fog
 # Shake's grid again, upwards: 1f called more softened clean photos shaken at 0.60 (4 of 148) than 1d did at 0.55 (3).
 python benchmarks/val_cutoff.py data/v2-val-check512b data/corpus/val --kind shake --cutoffs 0.75 0.7 0.65 0.6 --write \
     2>&1 | tee runs/lite-cutoff-shake-1f-high.log
+# Stage 1g (12-07, sixth session), tried and not shipped (slightly worse at 512 px on validation; MODEL_CARD.md):
+# rnr-train --stage reasoner --backend lite --config configs/lite/reasoner-1g.yaml \
+#     --data data/v2-train-paper512,data/v2-train-pale512,data/v2-train-paper512c,data/v2-train-mild 2>&1 | tee runs/lite-reasoner-1g.log

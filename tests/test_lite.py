@@ -343,6 +343,25 @@ def test_a_head_refit_moves_the_head_only_and_needs_weights_to_start_from(tmp_pa
         train(dataclasses.replace(config, init=""))
 
 
+def test_the_head_refits_small_views_are_crops_of_the_drawn_sides_and_only_of_larger_views():
+    from reasoner.lite_train import LiteReasonerConfig, small_view
+
+    view = torch.arange(3 * 300 * 400, dtype=torch.float32).reshape(1, 3, 300, 400)
+    rng = np.random.default_rng(0)
+    shapes = set()
+    for _ in range(50):
+        crop = small_view(view, (64, 128), rng)
+        height, width = crop.shape[-2:]
+        assert 64 <= height <= 128 and 64 <= width <= 128
+        top, left = divmod(int(crop[0, 0, 0, 0]), 400)  # the crop's first value says where it was cut
+        assert torch.equal(crop, view[..., top:top + height, left:left + width])
+        shapes.add((height, width))
+    assert len(shapes) > 25  # sides drawn, not fixed
+    assert small_view(view[..., :128, :], (64, 128), rng) is None  # a view that small is read whole already
+    with pytest.raises(ValueError, match=r"^head_small_views: give the shortest and the longest side, 32 px or more, not \[256, 64\]$"):
+        LiteReasonerConfig(head_only=True, head_small_views=(256, 64))
+
+
 def test_shipped_weights_leave_clean_photos_alone_at_full_size_and_grey_ones_grey():
     """The five held-out skimage photos as they are (clean): returned within 40 dB; greyscale ones stay greyscale."""
     from skimage import data as skdata
