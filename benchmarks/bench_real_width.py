@@ -62,18 +62,16 @@ def build(workdir: Path, layers: int, reasoner: str, judge: str, dtype: str = "b
     """Save the three models at `layers` layers; returns their folders and per-layer weight bytes (in `dtype`).
 
     The checkpoints are written in bf16 whatever `dtype` (each stage loads them in `dtype`): the float32
-    set of one layer filled 25 GB of disk (bf16: 6.5 GB), and CI's machine once ran out. A judge of the same size
+    set of one layer filled 25 GB of disk (bf16: 6.2 GB), and CI's machine once ran out. A judge of the same size
     as the reasoner is the reasoner's folder (one random model serves both roles)."""
     import torch
 
     folders = {"reasoner": workdir / f"{reasoner}-{layers}", "judge": workdir / f"{judge}-judge-{layers}",
                "pipeline": workdir / f"qwen-image-edit-{layers}"}
-    if judge == reasoner:
-        folders["judge"] = folders["reasoner"]
     splits: dict[str, Any] = {}
     for role, name in (("reasoner", reasoner), ("judge", judge)):
         if role == "judge" and judge == reasoner:
-            splits[role] = splits["reasoner"]
+            folders["judge"], splits["judge"] = folders["reasoner"], splits["reasoner"]
             continue
         model, processor = models.qwen3_vl(name, text_layers=layers, dtype=dtype)
         splits[role] = {**models.weight_split(model, "reasoner"), "full_layers": models.full_depth("reasoner", name)}

@@ -6,8 +6,8 @@ The candidate takes the baseline's cut-offs, so that only the network differs. F
 presence F1 and severity error per degradation (fog, shake, rain, noise): the 512 px samples of
 data/v2-val-check512b, the 256 px samples of data/v2-val-mild, and random crops of both (64-200 px and
 96-200 px a side), which inference reads whole as it reads photos that small. The severity error here is
-over every sample that has the degradation, a miss counting as severity 0 (val_reasoner.py's counts
-the found ones only). Validation photos only: never run it to choose on test photos.
+over the samples that have the degradation, a miss counting as severity 0 (val_reasoner.py's
+`severity_mae` averages over every sample). Validation photos only: never run it to choose on test photos.
 """
 
 import argparse
@@ -17,6 +17,7 @@ import json
 import numpy as np
 from datasets import load_from_disk
 
+from reasoner.accuracy import presence_scores
 from reasoner.lite import LiteReasoner
 from rnr.diagnosis import DEGRADATIONS, Diagnosis
 
@@ -39,13 +40,12 @@ def load_set(path: str, crop: tuple[int, int] | None, rng: np.random.Generator):
 
 
 def scores(predicted: list[Diagnosis], truth: list[Diagnosis]) -> str:
+    presence = presence_scores(predicted, truth)
     cells = []
     for kind in DEGRADATIONS:
         pairs = [(getattr(p, kind), getattr(t, kind)) for p, t in zip(predicted, truth)]
-        tp = sum(p.present and t.present for p, t in pairs)
-        wrong = sum(p.present != t.present for p, t in pairs)
         error = np.mean([abs((p.severity if p.present else 0) - t.severity) for p, t in pairs if t.present])
-        cells.append(f"{2 * tp / max(2 * tp + wrong, 1):.3f} / {error:.1f}")
+        cells.append(f"{presence[kind]['f1']:.3f} / {error:.1f}")
     return " | ".join(cells)
 
 
