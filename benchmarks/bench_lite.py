@@ -86,23 +86,29 @@ def list_photos(folder: str, limit: int | None) -> list[Path]:
 
 def print_reasoner(report: dict, data: str, count: int) -> None:
     print(f"\n## Lite reasoner on {data} ({count} samples)\n")
+    if "hedged" in report:
+        print(f"Samples whose restoration blends a hedge (rnr.hedge): {report['hedged']}\n")
     print("| degradation | precision | recall | F1 | severity MAE |")
     print("|---|---:|---:|---:|---:|")
     for name, s in report["presence"].items():
         print(f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {report['severity_mae'][name]:.2f} |")
 
 
-def restored_rows(args: argparse.Namespace, degraded: list, diagnoses: list) -> tuple[dict[str, list], Any]:
-    """Each method's outputs on the whole set; the lite restorer too (the later sections reuse it)."""
+def restored_rows(args: argparse.Namespace, degraded: list, diagnoses: list, hedges: list) -> tuple[dict[str, list], Any]:
+    """Each method's outputs on the whole set; the lite restorer too (the later sections reuse it).
+
+    The rows driven by the lite diagnosis blend its hedges (`rnr.hedge`), as rnr-restore does.
+    """
     from restorer.classical import ClassicalRestorer
     from restorer.lite import LiteRestorer
+    from rnr.hedge import restore_all
 
     try:
         lite = LiteRestorer.load(args.restorer)
     except (FileNotFoundError, ValueError) as error:
         raise SystemExit(f"bench_lite: {error}") from None
-    rows = {"degraded input": degraded, CLASSICAL: ClassicalRestorer().restore(degraded, diagnoses)}
-    rows[FULL] = lite.restore(degraded, diagnoses)
+    rows = {"degraded input": degraded, CLASSICAL: restore_all(ClassicalRestorer(), degraded, diagnoses, hedges)}
+    rows[FULL] = restore_all(lite, degraded, diagnoses, hedges)
     rows["w/o reasoner (empty diagnosis)"] = lite.restore(degraded, [None] * len(degraded))
     try:
         sft = LiteRestorer.load(args.sft) if args.sft else None
@@ -110,7 +116,7 @@ def restored_rows(args: argparse.Namespace, degraded: list, diagnoses: list) -> 
         print(f"\nnote: the GRPO-over-SFT row is skipped ({str(error).split(';')[0]})")
         sft = None
     if sft is not None:
-        rows["SFT only (before GRPO), lite diagnosis"] = sft.restore(degraded, diagnoses)
+        rows["SFT only (before GRPO), lite diagnosis"] = restore_all(sft, degraded, diagnoses, hedges)
     return rows, lite
 
 
@@ -217,12 +223,12 @@ def clean_photos(folder: str, limit: int | None, reasoner: Any, restorer: Any) -
     """Each clean photo diagnosed and restored at its own size; output vs input PSNR (identical: inf, counted as ≥ 40)."""
     from rnr.imageio import read_image
     from rnr.metrics import psnr
+    from rnr.pipeline import reason_and_restore
 
     entries, thumbs = [], []
     for path in list_photos(folder, limit):
         image = read_image(path)
-        diagnosis = reasoner.diagnose([image])[0]
-        output = restorer.restore([image], [diagnosis])[0]
+        diagnosis, output, _ = reason_and_restore(image, reasoner, restorer)
         value = psnr(output, image)
         entries.append({"photo": path.name, "size": list(image.shape[1::-1]), "psnr": value, "diagnosis": called(diagnosis)})
         # thumbnails only: a folder of full-size photos and outputs would not fit in memory
@@ -280,14 +286,18 @@ def median_restore_seconds(photo: np.ndarray, reasoner: Any, restorer: Any, shak
     """(median of 5 diagnose + restore times, the reasoner's diagnosis); `shake_finding` replaces its shake for the restore."""
     import dataclasses
 
+    from rnr.hedge import hedged_restore
+
     times = []
     for _ in range(5):
         start = time.perf_counter()
-        diagnoses = reasoner.diagnose([photo])
-        used = [dataclasses.replace(d, shake=shake_finding) for d in diagnoses] if shake_finding is not None else diagnoses
-        restorer.restore([photo], used)
+        (diagnosis, hedge), = reasoner.diagnose_hedged([photo])
+        if shake_finding is not None:
+            restorer.restore([photo], [dataclasses.replace(diagnosis, shake=shake_finding)])
+        else:
+            hedged_restore(restorer, photo, diagnosis, hedge)
         times.append(time.perf_counter() - start)
-    return statistics.median(times), diagnoses[0]
+    return statistics.median(times), diagnosis
 
 
 def speed_512(reasoner: Any, restorer: Any) -> tuple[float, float]:
@@ -498,9 +508,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     records, clean, degraded = load_set(args.data, args.limit)
     reasoner = LiteReasoner.load(args.reasoner)
     started = time.perf_counter()
-    diagnoses = reasoner.diagnose(degraded)
+    diagnoses, hedges = (list(column) for column in zip(*reasoner.diagnose_hedged(degraded)))
     report = accuracy_report(diagnoses, [Diagnosis.from_record(r) for r in records], 0, time.perf_counter() - started)
-    rows, lite = restored_rows(args, degraded, diagnoses)
+    report["hedged"] = sum(hedge is not None for hedge in hedges)
+    rows, lite = restored_rows(args, degraded, diagnoses, hedges)
     indices = [i for i, r in enumerate(records) if not r["clean"]]
     results: dict[str, Any] = {"samples": len(records), "degraded_samples": len(indices), "reasoner": report}
     results["restoration"] = score_rows(rows, clean, indices, reasoner)

@@ -168,8 +168,10 @@ def score_kind(kind: str, photos: Sequence[np.ndarray], corrupted: Sequence[np.n
     """
     from rnr.metrics import psnr
 
-    diagnoses = [reasoner.diagnose([image])[0] for image in corrupted]
-    restored = restorer.restore(list(corrupted), diagnoses)
+    from rnr.hedge import restore_all
+
+    diagnoses, hedges = (list(column) for column in zip(*reasoner.diagnose_hedged(list(corrupted))))
+    restored = restore_all(restorer, list(corrupted), diagnoses, hedges)
     before = [psnr(c, p) for c, p in zip(corrupted, photos)]
     after = [psnr(r, p) for r, p in zip(restored, photos)]
     row = {

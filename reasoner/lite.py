@@ -11,7 +11,7 @@ diagnosis never says "fog 3/100" beside "keeps 35% of its light".
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -19,9 +19,11 @@ import numpy as np
 
 from rnr.diagnosis import DEGRADATIONS, Diagnosis, ParseResult
 from rnr.encoding import decode
+from rnr.hedge import Hedge, ramp_weight
 from rnr.imageio import as_float_image
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "rnr" / "weights" / "lite-reasoner.safetensors"
+ABOVE_ANY_PROBABILITY = 2.0  # a presence cut-off that nothing passes: the degradation forced absent
 VIEW = 512  # larger photos are read through their central VIEW x VIEW window, at native resolution
 
 
@@ -82,6 +84,9 @@ class LiteReasoner:
     model: Any
     name: str = "lite"
     thresholds: tuple[float, ...] = (0.5,) * len(DEGRADATIONS)  # presence cut-offs: fog, shake, rain, noise
+    # Per degradation, the presence probabilities over which its correction goes from none to all (`rnr.hedge`);
+    # chosen on restored validation photos (benchmarks/val_hedge.py) and kept in the weights' metadata.
+    hedge_ramps: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, weights: str | Path | None = None) -> "LiteReasoner":
@@ -104,7 +109,8 @@ class LiteReasoner:
         with safe_open(str(path), "pt") as handle:
             metadata = handle.metadata() or {}
         thresholds = tuple(json.loads(metadata["presence_thresholds"])) if "presence_thresholds" in metadata else cls.thresholds
-        return cls(model=model.eval(), name=str(path), thresholds=thresholds)
+        ramps = {kind: tuple(ramp) for kind, ramp in json.loads(metadata.get("hedge_ramps", "{}")).items()}
+        return cls(model=model.eval(), name=str(path), thresholds=thresholds, hedge_ramps=ramps)
 
     from_pretrained = load
 
@@ -118,12 +124,39 @@ class LiteReasoner:
                 rows.append(self.model(view_tensor(image))[0])
         return torch.stack(rows)
 
-    def diagnose(self, images: Sequence[Any], batch_size: int = 8, names=None) -> list[Diagnosis]:
+    def readings(self, images: Sequence[Any]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per image, (presence probabilities, severities / 100, normalised parameters): what `decode` reads."""
         import torch
 
         logits, severity, params = split_outputs(self.predict(images))
-        presence = torch.sigmoid(logits).numpy()
-        return [self_consistent(decode(p, s, q, self.thresholds)) for p, s, q in zip(presence, severity.numpy(), params.numpy())]
+        return list(zip(torch.sigmoid(logits).numpy(), severity.numpy(), params.numpy()))
+
+    def diagnose(self, images: Sequence[Any], batch_size: int = 8, names=None) -> list[Diagnosis]:
+        return [self_consistent(decode(p, s, q, self.thresholds)) for p, s, q in self.readings(images)]
+
+    def diagnose_hedged(self, images: Sequence[Any], batch_size: int = 8, names=None) -> list[tuple[Diagnosis, Hedge | None]]:
+        """Each image's diagnosis, and the `Hedge` its restoration should blend (None: restore as diagnosed)."""
+        return [(self_consistent(decode(*reading, self.thresholds)), self.hedge(*reading)) for reading in self.readings(images)]
+
+    def hedge(self, presence: np.ndarray, severity: np.ndarray, params: np.ndarray) -> Hedge | None:
+        """Of the degradations with a ramp whose weight blends, the one nearest an even blend; None if none.
+
+        One at a time: a photo in doubt about two things would need four restorations.
+        """
+        hedges = []
+        for kind, ramp in self.hedge_ramps.items():
+            probability = float(presence[DEGRADATIONS.index(kind)])
+            hedges.append(Hedge(kind, probability, ramp_weight(probability, ramp), *self.both_ways(presence, severity, params, kind)))
+        blending = [hedge for hedge in hedges if hedge.blends]
+        return min(blending, key=lambda hedge: abs(hedge.weight - 0.5)) if blending else None
+
+    def both_ways(self, presence: np.ndarray, severity: np.ndarray, params: np.ndarray, kind: str) -> tuple[Diagnosis, Diagnosis]:
+        """(the diagnosis with `kind` present as predicted, the same without it): the others as the cut-offs say."""
+        index = DEGRADATIONS.index(kind)
+        forced = [list(self.thresholds), list(self.thresholds)]
+        forced[0][index], forced[1][index] = 0.0, ABOVE_ANY_PROBABILITY
+        with_it, without_it = (self_consistent(decode(presence, severity, params, cuts)) for cuts in forced)
+        return with_it, without_it
 
     def diagnose_detailed(self, images: Sequence[Any], batch_size: int = 8, names=None) -> list[ParseResult]:
         return [ParseResult(d, ()) for d in self.diagnose(images)]  # a vector always decodes

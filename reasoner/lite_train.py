@@ -244,17 +244,33 @@ def set_cutoff(weights: str | Path, kind: str, cutoff: float, chosen_by: str) ->
     """Set one presence cut-off in a weights file (atomically), keeping its other metadata, and
     record what chose it ("{kind}_cutoff_chosen_by"): a cut-off chosen on restored validation
     photos (benchmarks/val_cutoff.py) rather than by calibration's F-beta."""
+    thresholds = with_cutoff(LiteReasoner.load(weights), kind, cutoff).thresholds
+    update_metadata(weights, {"presence_thresholds": json.dumps(list(thresholds)), f"{kind}_cutoff_chosen_by": chosen_by})
+    return thresholds
+
+
+def set_hedge_ramp(weights: str | Path, kind: str, ramp: tuple[float, float], chosen_by: str) -> dict:
+    """Set one degradation's hedge ramp (`rnr.hedge`) in a weights file (atomically), keeping the others and
+    the rest of its metadata, and record what chose it ("{kind}_hedge_chosen_by")."""
+    if kind not in DEGRADATIONS:
+        raise ValueError(f"{kind}: not a degradation; choose one of {', '.join(DEGRADATIONS)}")
+    if not 0.0 <= ramp[0] < ramp[1] <= 1.0:
+        raise ValueError(f"a hedge ramp needs 0 <= low < high <= 1, not {list(ramp)}")
+    ramps = dict(LiteReasoner.load(weights).hedge_ramps) | {kind: (float(ramp[0]), float(ramp[1]))}
+    update_metadata(weights, {"hedge_ramps": json.dumps(ramps), f"{kind}_hedge_chosen_by": chosen_by})
+    return ramps
+
+
+def update_metadata(weights: str | Path, entries: dict[str, str]) -> None:
+    """Rewrite a weights file (atomically) with `entries` set in its metadata, the rest of it kept."""
     from safetensors import safe_open
     from safetensors.torch import load_file
 
     from rnr.imageio import save_safetensors
 
-    thresholds = with_cutoff(LiteReasoner.load(weights), kind, cutoff).thresholds
     with safe_open(str(weights), "pt") as handle:
         metadata = dict(handle.metadata() or {})
-    metadata |= {"presence_thresholds": json.dumps(list(thresholds)), f"{kind}_cutoff_chosen_by": chosen_by}
-    save_safetensors(load_file(str(weights)), weights, metadata)
-    return thresholds
+    save_safetensors(load_file(str(weights)), weights, metadata | entries)
 
 
 def choose_cutoff(rows: list[dict]) -> float:
@@ -273,3 +289,22 @@ def choose_cutoff(rows: list[dict]) -> float:
     allowed = [row for row in rows if row["harmed"] <= highest["harmed"] and row["clean_called"] <= highest["clean_called"]
                and row["clean_worst"] >= min(40.0, highest["clean_worst"])]
     return max(allowed, key=lambda row: (round(row["f1"], 3), row["cutoff"]))["cutoff"]
+
+
+def choose_ramp(rows: list[dict]) -> tuple[float, float] | None:
+    """The hedge ramp to ship, from benchmarks/val_hedge.py's rows (the first row: the plain cut-off): the best mean
+    gain among the ramps that harm no more samples than the cut-off, call no more clean photos below 40 dB, and
+    leave the worst clean photo no lower (or at 40 dB or above); of equal gains (to 0.01 dB), the higher low end,
+    which touches fewer photos. None: the plain cut-off (ramp None) is best.
+
+    >>> rows = [{"ramp": None, "gain": 6.16, "harmed": 12, "clean_below_40": 1, "clean_worst": 34.6},
+    ...         {"ramp": (0.1, 1.0), "gain": 6.23, "harmed": 13, "clean_below_40": 1, "clean_worst": 36.2},
+    ...         {"ramp": (0.15, 1.0), "gain": 6.225, "harmed": 12, "clean_below_40": 1, "clean_worst": 36.3},
+    ...         {"ramp": (0.2, 1.0), "gain": 6.221, "harmed": 12, "clean_below_40": 1, "clean_worst": 36.4}]
+    >>> choose_ramp(rows)
+    (0.2, 1.0)
+    """
+    plain = rows[0]
+    allowed = [row for row in rows if row["harmed"] <= plain["harmed"] and row["clean_below_40"] <= plain["clean_below_40"]
+               and row["clean_worst"] >= min(40.0, plain["clean_worst"])]
+    return max(allowed, key=lambda row: (round(row["gain"], 2), row["ramp"][0] if row["ramp"] else 1.0))["ramp"]

@@ -135,6 +135,10 @@ class QwenReasoner:
         """One `Diagnosis` per image; unreadable answers give what could be read, with a warning."""
         return [result.diagnosis for result in self.diagnose_detailed(images, batch_size, names)]
 
+    def diagnose_hedged(self, images: Sequence[Any], batch_size: int = 8, names: Iterable[str] | None = None) -> list[tuple[Diagnosis, None]]:
+        """`diagnose` with no `rnr.hedge.Hedge`: a generated answer carries no calibrated presence probability."""
+        return [(diagnosis, None) for diagnosis in self.diagnose(images, batch_size, names)]
+
     def diagnose_detailed(
         self, images: Sequence[Any], batch_size: int = 8, names: Iterable[str] | None = None
     ) -> list[ParseResult]:

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from rnr.diagnosis import DEGRADATIONS, Diagnosis
+from rnr.hedge import Hedge, restore_all
 from rnr.eval_data import EvalSet
 from rnr.metrics import MetricSuite
 
@@ -45,18 +46,23 @@ class Method:
     perturbation: dict[str, Any] | None = None  # kind, size and the error it makes (rnr.eval_perturb)
 
 
-def run_method(method: Method, images: Sequence[np.ndarray], diagnoses: Sequence[Diagnosis | None]) -> tuple[list[np.ndarray], float]:
-    """The row's outputs and seconds per image; the row's own diagnoses, if it has them, replace `diagnoses`."""
+def run_method(method: Method, images: Sequence[np.ndarray], diagnoses: Sequence[Diagnosis | None],
+               hedges: Sequence[Hedge | None] | None = None) -> tuple[list[np.ndarray], float]:
+    """The row's outputs and seconds per image; the row's own diagnoses, if it has them, replace `diagnoses`.
+
+    `hedges` (the reasoner's, one per image: `rnr.hedge`) are blended by the rows that take the reasoner's diagnoses.
+    """
     if method.restorer is None:
         return [np.asarray(image, np.float32) for image in images], 0.0
     if method.diagnoses is not None:
-        diagnoses = method.diagnoses
+        diagnoses, hedges = method.diagnoses, None
+    hedges = hedges if hedges is not None else [None] * len(images)
     saved = getattr(method.restorer, "ablation", None)
     if method.ablation is not None:
         method.restorer.ablation = method.ablation
     try:
         started = time.perf_counter()
-        outputs = [method.restorer.restore([image], [diagnosis])[0] for image, diagnosis in zip(images, diagnoses)]
+        outputs = restore_all(method.restorer, images, diagnoses, hedges)
         seconds = (time.perf_counter() - started) / max(len(images), 1)
     finally:
         if method.ablation is not None:
@@ -145,8 +151,8 @@ def thumbnail(image: np.ndarray, size: int = THUMB) -> np.ndarray:
 
 
 def evaluate(eval_set: EvalSet, methods: Sequence[Method], diagnoses: Sequence[Diagnosis | None], suite: MetricSuite,
-             progress: bool = False, judge: Any = None) -> Evaluation:
-    """Every row run and scored; `judge` (a reasoner) adds each output's residual severity."""
+             progress: bool = False, judge: Any = None, hedges: Sequence[Hedge | None] | None = None) -> Evaluation:
+    """Every row run and scored; `judge` (a reasoner) adds each output's residual severity; `hedges` go to `run_method`."""
     from tqdm.auto import tqdm
 
     result = Evaluation(list(methods))
@@ -157,7 +163,7 @@ def evaluate(eval_set: EvalSet, methods: Sequence[Method], diagnoses: Sequence[D
                 if method.same_as in table:
                     table[method.label] = table[method.same_as]
             continue
-        outputs, seconds = run_method(method, eval_set.degraded, diagnoses)
+        outputs, seconds = run_method(method, eval_set.degraded, diagnoses, hedges)
         result.seconds[method.label] = seconds
         result.scores[method.label] = [suite.score(out, ref) for out, ref in zip(outputs, references)]
         result.thumbs[method.label] = [thumbnail(out) for out in outputs]

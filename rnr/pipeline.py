@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rnr.diagnosis import Diagnosis
+from rnr.hedge import Hedge, hedged_restore
 from rnr.schema import BY_NAME
 
 LITE = "lite"
@@ -54,10 +55,11 @@ def load_restorer(name: str = LITE, device: str = "auto", tile: int | None = Non
 NONE_FOUND = "none found"
 
 
-def explain(diagnosis: Diagnosis) -> str:
+def explain(diagnosis: Diagnosis, hedge: Hedge | None = None) -> str:
     """The diagnosis for a person: all four degradations, each with its severity and its parameters in words.
 
-    Absent ones say "none found", so "no shake" reads apart from "shake not checked".
+    Absent ones say "none found", so "no shake" reads apart from "shake not checked". A `hedge`
+    adds to its degradation's line how sure the reasoner was and how much of the correction was applied.
 
     >>> shaken = Diagnosis.parse("Motion blur: Yes (35.9/100)\\n- Motion blur: direction 143.2, length 2.72, kernel size 17")
     >>> print(explain(shaken.diagnosis))
@@ -67,6 +69,9 @@ def explain(diagnosis: Diagnosis) -> str:
       Sensor noise: none found
     """
     lines = [f"  {label}: " + (NONE_FOUND if severity is None else _severity_line(severity, words)) for label, severity, words in in_words(diagnosis)]
+    if hedge is not None and hedge.blends:
+        index = list(diagnosis.findings()).index(hedge.kind)
+        lines[index] += f"; the reasoner is {hedge.probability:.0%} sure there is some: corrected at {hedge.weight:.0%} strength"
     if diagnosis.scene:
         lines.append(f"  Scene: {diagnosis.scene}")
     return "\n".join(lines)
@@ -84,15 +89,15 @@ def _severity_line(severity: float, words: list[str]) -> str:
     return f"severity {severity:.0f}/100" + (" — " + "; ".join(words) if words else "")
 
 
-def reason_and_restore(image: Any, reasoner: Any, restorer: Any, name: str | None = None) -> tuple[Diagnosis, Any]:
-    """One photo: the reasoner's diagnosis, then the restorer's result guided by it."""
-    diagnosis = reasoner.diagnose([image], names=[name] if name else None)[0]
-    return diagnosis, restorer.restore([image], [diagnosis])[0]
+def reason_and_restore(image: Any, reasoner: Any, restorer: Any, name: str | None = None) -> tuple[Diagnosis, Any, Hedge | None]:
+    """One photo: the reasoner's diagnosis, then the restorer's result guided by it; with the `Hedge` it blended (`rnr.hedge`)."""
+    diagnosis, hedge = reasoner.diagnose_hedged([image], names=[name] if name else None)[0]
+    return diagnosis, hedged_restore(restorer, image, diagnosis, hedge), hedge
 
 
-def caption(diagnosis: Diagnosis, reasoner: str, restorer: str) -> str:
+def caption(diagnosis: Diagnosis, reasoner: str, restorer: str, hedge: Hedge | None = None) -> str:
     """The side-by-side's caption: the explanation, then who diagnosed and who restored."""
-    lines = [line.strip() for line in explain(diagnosis).splitlines()]
+    lines = [line.strip() for line in explain(diagnosis, hedge).splitlines()]
     return "\n".join(lines + [f"Diagnosed by {reasoner}, restored by {restorer}."])
 
 

@@ -102,7 +102,7 @@ def restore_upload(path: str | None, reasoner: str, restorer: str, models: Model
         raise UploadError(f"{error}; upload a PNG, JPEG, WebP, TIFF or BMP photo") from None
     started = time.perf_counter()
     try:
-        diagnosis, restored = reason_and_restore(image, models.get("reasoner", reasoner), models.get("restorer", restorer), name=name)
+        diagnosis, restored, hedge = reason_and_restore(image, models.get("reasoner", reasoner), models.get("restorer", restorer), name=name)
     except MemoryError:
         raise UploadError(f"{name}: out of memory while restoring it; try a smaller photo") from None
     seconds = time.perf_counter() - started
@@ -110,13 +110,15 @@ def restore_upload(path: str | None, reasoner: str, restorer: str, models: Model
     folder.mkdir(parents=True)
     restored_path, sheet_path = output_path(Path(name), str(folder)), output_path(Path(name), str(folder), ".side-by-side.png")
     write_image(restored_path, restored)
-    write_image(sheet_path, side_by_side(image, restored, caption(diagnosis, reasoner, restorer)))
+    write_image(sheet_path, side_by_side(image, restored, caption(diagnosis, reasoner, restorer, hedge)))
     json_path = folder / (Path(name).stem + ".diagnosis.json")
     if problem := write_json(json_path, {name: diagnosis}):
         raise UploadError(problem)
     shown = folder / ("input-" + Path(name).stem + ".png")  # the photo as it was read (EXIF-rotated, alpha over white)
     write_image(shown, image)
     footer = f"Diagnosed by {reasoner}, restored by {restorer}, in {seconds:.1f} s on this computer."
+    if hedge is not None and hedge.blends:
+        footer += f" The reasoner is {hedge.probability:.0%} sure of some {hedge.kind}: it was corrected at {hedge.weight:.0%} strength."
     return Result(diagnosis_html(diagnosis, footer), (str(shown), str(restored_path)), [str(restored_path), str(sheet_path), str(json_path)])
 
 

@@ -91,3 +91,7 @@ python benchmarks/val_cutoff.py data/v2-val-check512b data/corpus/val --kind sha
 # Stage 1g (12-07, sixth session), tried and not shipped (slightly worse at 512 px on validation; MODEL_CARD.md):
 # rnr-train --stage reasoner --backend lite --config configs/lite/reasoner-1g.yaml \
 #     --data data/v2-train-paper512,data/v2-train-pale512,data/v2-train-paper512c,data/v2-train-mild 2>&1 | tee runs/lite-reasoner-1g.log
+# 12-08: the shake hedge ramp (rnr.hedge: a shake in doubt corrected in part), chosen on two restored validation draws and
+# the clean validation photos; written into the reasoner's weights (reasoner.lite_train.choose_ramp).
+python benchmarks/val_hedge.py data/v2-val-check512b,data/v2-val-check512 data/corpus/val --kind shake --write \
+    2>&1 | tee runs/lite-hedge-shake.log

@@ -170,16 +170,19 @@ def test_shipped_weights_keep_their_quality_on_a_fixed_subset(quality_subset):
     from reasoner.accuracy import presence_scores, severity_mae
     from rnr.metrics import psnr
 
+    from rnr.hedge import hedged_restore, restore_all
+
     records, clean, degraded = quality_subset
     reasoner, restorer = LiteReasoner.load(), LiteRestorer.load()
-    diagnoses = reasoner.diagnose(degraded)
+    diagnoses, hedges = (list(column) for column in zip(*reasoner.diagnose_hedged(degraded)))  # as rnr-restore reads them
+    assert diagnoses == reasoner.diagnose(degraded)
     truth = [Diagnosis.from_record(r) for r in records]
     presence = presence_scores(diagnoses, truth)
     for name in ("fog", "shake", "rain", "noise"):
         assert presence[name]["f1"] >= QUALITY[f"{name}_f1"], name
     assert max(severity_mae(diagnoses, truth).values()) <= QUALITY["max_severity_mae"]
     hurt = [i for i, r in enumerate(records) if not r["clean"]]
-    full = restorer.restore([degraded[i] for i in hurt], [diagnoses[i] for i in hurt])
+    full = restore_all(restorer, [degraded[i] for i in hurt], [diagnoses[i] for i in hurt], [hedges[i] for i in hurt])
     blind = restorer.restore([degraded[i] for i in hurt], [None] * len(hurt))
     before = np.mean([psnr(degraded[i], clean[i]) for i in hurt])
     with_diagnosis = np.mean([psnr(out, clean[i]) for out, i in zip(full, hurt)])
@@ -189,10 +192,13 @@ def test_shipped_weights_keep_their_quality_on_a_fixed_subset(quality_subset):
     for i, r in enumerate(records):
         if r["clean"]:
             assert diagnoses[i].is_clean, f"false alarm on clean sample {i}"
-            assert psnr(restorer.restore([degraded[i]], [diagnoses[i]])[0], degraded[i]) >= 35
-    # a soft (slightly out of focus) clean photo is not a shaken one
+            assert psnr(hedged_restore(restorer, degraded[i], diagnoses[i], hedges[i]), degraded[i]) >= 35
+    # a soft (slightly out of focus) clean photo is not a shaken one, and comes back nearly as it was
     soft = [cv2.GaussianBlur(clean[i], (0, 0), 1.2) for i, r in enumerate(records) if r["clean"]]
-    assert not any(d.shake.present for d in reasoner.diagnose(soft))
+    soft_readings = reasoner.diagnose_hedged(soft)
+    assert not any(d.shake.present for d, _ in soft_readings)
+    for photo, (diagnosis, hedge) in zip(soft, soft_readings):
+        assert psnr(hedged_restore(restorer, photo, diagnosis, hedge), photo) >= 35
 
 
 def _presence_probabilities(weights, data) -> tuple[np.ndarray, np.ndarray]:

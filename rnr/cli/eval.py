@@ -249,13 +249,13 @@ def run_rows(args: argparse.Namespace, eval_set) -> tuple[dict, tuple]:
     reasoner = load_reasoner(args.reasoner, device=args.device)
     restorer = load_restorer(args.restorer, device=args.device, **_qwen_options(args))
     started = time.perf_counter()
-    diagnoses = reasoner.diagnose(eval_set.degraded, names=eval_set.names)
+    diagnoses, hedges = (list(column) for column in zip(*reasoner.diagnose_hedged(eval_set.degraded, names=eval_set.names)))
     reasoner_seconds = (time.perf_counter() - started) / len(eval_set)
     truth = eval_set.truth
     methods, skipped_rows = build_methods(args, restorer, diagnoses, truth)
     suite = MetricSuite.create(metric_names(args, eval_set.has_reference), device=resolve_device(args.device))
     judge = reasoner if args.residual or not eval_set.has_reference else None
-    result = evaluate(eval_set, methods, diagnoses, suite, progress=True, judge=judge)
+    result = evaluate(eval_set, methods, diagnoses, suite, progress=True, judge=judge, hedges=hedges)
     probabilities = presence_probabilities(reasoner, eval_set.degraded) if truth is not None else None
     report = build_report(eval_set, methods, diagnoses, result, suite, reasoner_seconds, args.seed, probabilities)
     report.update(data=args.data, reasoner=args.reasoner, restorer=args.restorer, skipped_rows=skipped_rows, seed=args.seed)

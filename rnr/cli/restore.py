@@ -277,18 +277,18 @@ def restore_all(args: argparse.Namespace, inputs: list[Path], targets: dict[Path
             continue
         try:
             with tile_progress(restorer, image, source.name):
-                diagnosis, restored = reason_and_restore(image, reasoner, restorer, name=str(source))
+                diagnosis, restored, hedge = reason_and_restore(image, reasoner, restorer, name=str(source))
         except MemoryError:
             _say(f"{source}: out of memory; try --tile 256")
             failed += 1
             continue
-        paths, problem = write_results(args, source, target, image, restored, diagnosis)
+        paths, problem = write_results(args, source, target, image, restored, diagnosis, hedge)
         if problem:
             _say(problem)
             failed += 1
             continue
         written[str(source)] = diagnosis
-        report(args, f"{source} -> {', '.join(map(str, paths))}" + (f"\n{explain(diagnosis)}" if args.explain else ""))
+        report(args, f"{source} -> {', '.join(map(str, paths))}" + (f"\n{explain(diagnosis, hedge)}" if args.explain else ""))
     return failed
 
 
@@ -304,7 +304,8 @@ def tile_progress(restorer, image, name: str) -> Iterator[None]:
     """A bar over the lite restorer's tiles while inside, shown once a photo takes longer than PROGRESS_DELAY_S.
 
     The lite restorer has no progress hook, so its `forward` is wrapped on this instance
-    for the duration (one call per tile) and unwrapped after.
+    for the duration (one call per tile) and unwrapped after. A photo restored twice (a blended
+    `rnr.hedge.Hedge`) grows the bar by a second photo's tiles when the second restoration starts.
     """
     from tqdm import tqdm
 
@@ -315,11 +316,18 @@ def tile_progress(restorer, image, name: str) -> Iterator[None]:
         return
     bar = tqdm(total=total, desc=f"{PROG}: {name}", unit="tile", leave=False, delay=PROGRESS_DELAY_S, file=sys.stderr)
     forward = restorer.forward
+    last_tile_end = 0.0
 
     def counted(*arguments, **options):
+        nonlocal last_tile_end
+        now = time.time()
         if bar.n == 0:  # time the tiles only: the whole photo's priors (denoising, kernel, haze) come before the first
-            bar.start_t = bar.last_print_t = time.time()
+            bar.start_t = bar.last_print_t = now
+        if bar.n >= bar.total:  # a second restoration of the photo: its priors are no tile's either
+            bar.total += total
+            bar.start_t += now - last_tile_end
         result = forward(*arguments, **options)
+        last_tile_end = time.time()
         bar.update()
         return result
 
@@ -331,7 +339,7 @@ def tile_progress(restorer, image, name: str) -> Iterator[None]:
         bar.close()
 
 
-def write_results(args: argparse.Namespace, source: Path, target: Path, image, restored, diagnosis) -> tuple[list[Path], str | None]:
+def write_results(args: argparse.Namespace, source: Path, target: Path, image, restored, diagnosis, hedge=None) -> tuple[list[Path], str | None]:
     """Write the result (and the side-by-side): the paths written, or a problem line when the disk refuses."""
     from rnr.imageio import write_image
     from rnr.pipeline import caption, side_by_side
@@ -341,7 +349,7 @@ def write_results(args: argparse.Namespace, source: Path, target: Path, image, r
         write_image(target, restored)
         if args.side_by_side:
             paths.append(target.with_name(target.name[: -len(SUFFIX)] + ".side-by-side.png"))
-            write_image(paths[-1], side_by_side(image, restored, caption(diagnosis, args.reasoner, args.restorer)))
+            write_image(paths[-1], side_by_side(image, restored, caption(diagnosis, args.reasoner, args.restorer, hedge)))
     except OSError as error:
         return paths, f"{source}: cannot write {paths[-1]} ({error.strerror or error}); free space or choose another -o folder"
     return paths, None
