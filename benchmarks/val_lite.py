@@ -17,6 +17,7 @@ from datasets import load_from_disk
 from reasoner.lite import LiteReasoner
 from restorer.lite import LiteRestorer
 from rnr.diagnosis import DEGRADATIONS, Diagnosis
+from rnr.hedge import hedged_restore
 from rnr.metrics import psnr
 
 
@@ -26,10 +27,10 @@ def sample_rows(data, restorer, reasoner) -> list[dict]:
         degraded = np.asarray(row["degraded"].convert("RGB"), np.float32) / 255
         clean = np.asarray(row["clean"].convert("RGB"), np.float32) / 255
         truth = Diagnosis.from_record(json.loads(row["record"]))
-        predicted = reasoner.diagnose([degraded])[0]
+        (predicted, hedge), = reasoner.diagnose_hedged([degraded])  # as rnr-restore restores (rnr.hedge)
         rows.append({"kinds": list(truth.present()), "input": psnr(degraded, clean),
                      "true": psnr(restorer.restore_array(degraded, truth), clean),
-                     "predicted": psnr(restorer.restore_array(degraded, predicted), clean)})
+                     "predicted": psnr(hedged_restore(restorer, degraded, predicted, hedge), clean)})
     return rows
 
 
