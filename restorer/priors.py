@@ -51,7 +51,6 @@ HAZE_KEEP = 0.15  # the dark channel prior's 1 − ω: a little haze is left (de
 DARK_PATCH = 7  # the dark channel's window radius (15 x 15 px)
 GUIDE_RADIUS, GUIDE_EPS = 20, 1e-3  # guided filter smoothing the transmission map along edges
 HAZIEST_SHARE = 0.001  # the airlight: the mean colour of the 0.1% of pixels with the brightest dark channel
-AIRLIGHT_ROUNDS = 2  # times the haziest pixels are chosen again, on the dark channel of the photo over the airlight found
 # Laplacian-penalty weight without noise: swept 0.002-1 on shaken samples with true parameters
 # (0.3 best for the Gaussian approximation); the diagnosed kernel only approximates the real one.
 DEBLUR_BALANCE = 0.3
@@ -83,28 +82,13 @@ def dark_channel(image) -> "torch.Tensor":  # noqa: F821
     return -sliding_max(padded, side)
 
 
-def haze_airlight(image, rounds: int = AIRLIGHT_ROUNDS) -> "torch.Tensor":  # noqa: F821
-    """(B, 3): the mean colour of each image's haziest pixels, the brightest in the dark channel of the image
-    over its mean colour, then `rounds` times over the airlight found.
-
-    A tinted fog biases the plain dark channel: its darkest channel is the airlight's weakest, so
-    the brightest plain dark channel can be an object bright in that channel (a pale green object
-    under a pink fog), not the haze, and a round over that airlight would only confirm it
-    (tests/test_lite_v2.py). Fog tints the whole photo towards the airlight, so the photo's mean
-    colour is a first airlight with no object's bias; the rounds then refine it, as the
-    transmission map reads the photo over the airlight (`transmission_map`). On validation photos
-    (the lite reasoner's diagnoses, the 2d + GRPO restorer, samples with fog) this gained +0.06 dB
-    on `data/v2-val-check512b` and +0.16 dB on `data/v2-val-check512` (the airlight off by 0.061 → 0.058
-    and 0.065 → 0.061 per channel at worst); the true airlight would gain
-    +1.3 dB (the restorer given the true diagnosis, check512b): the estimate is still the larger part of fog's error.
-    """
-    light = image.mean(dim=(2, 3))
-    for _ in range(rounds + 1):
-        dark = dark_channel(image / light.clamp(min=0.05)[:, :, None, None]).flatten(1)
-        count = max(int(dark.shape[1] * HAZIEST_SHARE), 1)
-        index = dark.topk(count, dim=1).indices
-        light = image.flatten(2).gather(2, index[:, None, :].expand(-1, 3, -1)).mean(dim=2)
-    return light
+def haze_airlight(image) -> "torch.Tensor":  # noqa: F821
+    """(B, 3): the mean colour of each image's haziest pixels (brightest dark channel)."""
+    dark = dark_channel(image).flatten(1)
+    count = max(int(dark.shape[1] * HAZIEST_SHARE), 1)
+    index = dark.topk(count, dim=1).indices
+    pixels = image.flatten(2).gather(2, index[:, None, :].expand(-1, 3, -1))
+    return pixels.mean(dim=2)
 
 
 def box_mean(x, radius: int):

@@ -236,19 +236,3 @@ def test_rnr_restore_takes_photos_of_a_few_pixels(tmp_path):
         Image.fromarray((np.random.default_rng(width).random((height, width, 3)) * 255).astype(np.uint8)).save(tmp_path / f"p{width}x{height}.png")
     assert restore_main([str(tmp_path / f"p{w}x{h}.png") for w, h in sizes] + ["-o", str(tmp_path / "out")]) == 0
     assert [Image.open(tmp_path / "out" / f"p{w}x{h}.restored.png").size for w, h in sizes] == sizes
-
-
-def test_the_airlight_of_a_tinted_fog_is_not_taken_from_an_object_bright_in_its_weakest_channel():
-    from restorer import priors
-
-    airlight = np.array([0.95, 0.72, 0.9], np.float32)  # a pink fog: green is its weakest channel
-    scene = np.full((96, 96, 3), 0.1, np.float32)
-    scene[60:, 20:50] = (0.6, 1.0, 0.6)  # a pale green object, near
-    transmission = np.full((96, 96, 1), 0.5, np.float32)
-    transmission[:40] = 0.05  # the far top, nearly all haze
-    foggy = torch.from_numpy(scene * transmission + airlight * (1 - transmission)).permute(2, 0, 1)[None]
-    plain = priors.dark_channel(foggy).flatten(1).argmax(dim=1)  # the plain dark channel's haziest pixel
-    plain = foggy.flatten(2)[0, :, plain[0]].numpy()
-    refined = priors.haze_airlight(foggy)[0].numpy()
-    assert np.abs(plain - airlight).max() > 0.15  # the plain dark channel's brightest pixels are the object's
-    assert np.abs(refined - airlight).max() < 0.05  # the far haze's: 0.95 A + 0.05 J
