@@ -19,7 +19,7 @@ import numpy as np
 
 from rnr.diagnosis import DEGRADATIONS, Diagnosis, ParseResult
 from rnr.encoding import decode
-from rnr.hedge import Hedge, ramp_weight
+from rnr.hedge import Hedge, blending_weight, ramp_weight
 from rnr.imageio import as_float_image
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "rnr" / "weights" / "lite-reasoner.safetensors"
@@ -143,12 +143,13 @@ class LiteReasoner:
 
         One at a time: a photo in doubt about two things would need four restorations.
         """
-        hedges = []
-        for kind, ramp in self.hedge_ramps.items():
-            probability = float(presence[DEGRADATIONS.index(kind)])
-            hedges.append(Hedge(kind, probability, ramp_weight(probability, ramp), *self.both_ways(presence, severity, params, kind)))
-        blending = [hedge for hedge in hedges if hedge.blends]
-        return min(blending, key=lambda hedge: abs(hedge.weight - 0.5)) if blending else None
+        weights = {kind: ramp_weight(float(presence[DEGRADATIONS.index(kind)]), ramp) for kind, ramp in self.hedge_ramps.items()}
+        blending = [kind for kind, weight in weights.items() if blending_weight(weight)]
+        if not blending:
+            return None  # no decoding both ways for the photos (most) that need one restoration
+        kind = min(blending, key=lambda name: abs(weights[name] - 0.5))
+        probability = float(presence[DEGRADATIONS.index(kind)])
+        return Hedge(kind, probability, weights[kind], *self.both_ways(presence, severity, params, kind))
 
     def both_ways(self, presence: np.ndarray, severity: np.ndarray, params: np.ndarray, kind: str) -> tuple[Diagnosis, Diagnosis]:
         """(the diagnosis with `kind` present as predicted, the same without it): the others as the cut-offs say."""

@@ -39,8 +39,13 @@ class Hedge:
 
     @property
     def blends(self) -> bool:
-        """Whether both restorations are needed (the weight is not, within `SURE`, one side)."""
-        return SURE < self.weight < 1 - SURE
+        """Whether both restorations are needed (`blending_weight`)."""
+        return blending_weight(self.weight)
+
+
+def blending_weight(weight: float) -> bool:
+    """Whether a correction's share needs both restorations: it is not, within `SURE`, one side."""
+    return SURE < weight < 1 - SURE
 
 
 def ramp_weight(probability: float, ramp: tuple[float, float]) -> float:
